@@ -1,0 +1,310 @@
+"""Parse wire dumps into plain story records. No ORM here: see docs/dump-format.md for the grammar.
+
+The parser streams: it holds one story at a time, so memory stays flat however large the dump.
+It never raises on bad input; it yields a DumpError in place of the story it could not read and
+carries on at the next story, so the importer decides whether one bad story stops the run.
+"""
+
+import codecs
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+
+MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
+MARKER = "TT"
+
+# Characters that carry no text but break equality: byte-order marks left by concatenated files,
+# zero-width spaces. (Zero-width joiners are kept: Arabic and Persian need them.)
+INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u2060"), None)
+CREDIT = re.compile(r"^(?P<text>.*?)\s*\((?P<credit>[^()]+)\)\s*$")
+RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+@dataclass(frozen=True)
+class CaptionRecord:
+    text: str
+    credit: str
+
+
+@dataclass
+class StoryRecord:
+    headline: str
+    captions: list[CaptionRecord]
+    paragraphs: list[str]
+    source: str
+    line: int
+    language: str = "en"
+
+    @property
+    def location(self):
+        return f"{self.source}:{self.line}"
+
+
+@dataclass
+class DumpError:
+    """A story (or a whole file) that could not be read: where, and what is wrong."""
+
+    source: str
+    line: int
+    message: str
+    headline: str = ""
+
+    def __str__(self):
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass
+class Block:
+    """A run of non-blank lines, with the number of blank lines before it."""
+
+    line: int
+    lines: list[str]
+    blanks_before: int
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def text(self):
+        return " ".join(self.lines)
+
+
+def clean(text):
+    """Normalise what differs between copies of the same dump but not in meaning: spacing, NBSP, BOMs."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(INVISIBLE).split())
+
+
+def split_credit(caption):
+    """'... in Moscow. (Reuters)' -> ('... in Moscow.', 'Reuters')."""
+    match = CREDIT.match(caption)
+    if not match or not match["text"]:
+        return CaptionRecord(caption, "")
+    return CaptionRecord(match["text"], clean(match["credit"]))
+
+
+def guess_language(text):
+    rtl = len(RTL_LETTER.findall(text))
+    if rtl and rtl >= len(LATIN_LETTER.findall(text)):
+        return "he" if re.search(r"[\u0590-\u05ff]", text) else "ar"
+    return "en"
+
+
+class FileError(Exception):
+    def __init__(self, line, message):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def read_lines(stream):
+    """Yield (line number, cleaned text or None, decoding problem or None) from a binary stream."""
+    lineno = 0
+    while True:
+        try:
+            raw = stream.readline(MAX_LINE_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FileError(lineno + 1, f"cannot read the file: {exc}") from None
+        if not raw:
+            return
+        lineno += 1
+        if lineno == 1:
+            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise FileError(1, "file is UTF-16 encoded; save it as UTF-8")
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if len(raw) > MAX_LINE_BYTES:
+            raise FileError(lineno, f"line longer than {MAX_LINE_BYTES} bytes; not a text dump")
+        if b"\x00" in raw:
+            raise FileError(lineno, "binary data (NUL byte); not a text dump")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, None, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            continue
+        # Windows (\r\n) and old Mac (\r) line endings: every \r ends a line too.
+        parts = text.rstrip("\n").removesuffix("\r").split("\r")
+        for offset, part in enumerate(parts):
+            yield lineno + offset, clean(part), None
+        lineno += len(parts) - 1
+
+
+def read_blocks(stream):
+    block = None
+    blanks = 0
+    for lineno, text, problem in read_lines(stream):
+        if problem:
+            if block is None:
+                block = Block(lineno, [], blanks)
+            block.errors.append((lineno, problem))
+            continue
+        if not text:
+            if block is not None:
+                yield block
+                block = None
+                blanks = 0
+            blanks += 1
+            continue
+        if block is None:
+            block = Block(lineno, [], blanks)
+        block.lines.append(text)
+    if block is not None:
+        yield block
+
+
+class Lookahead:
+    """An iterator that can peek a couple of items ahead."""
+
+    def __init__(self, iterable):
+        self._it = iter(iterable)
+        self._buffer = []
+
+    def peek(self, n=0):
+        while len(self._buffer) <= n:
+            try:
+                self._buffer.append(next(self._it))
+            except StopIteration:
+                return None
+        return self._buffer[n]
+
+    def pop(self):
+        self.peek()
+        return self._buffer.pop(0) if self._buffer else None
+
+
+def _same(a, b):
+    return a.casefold() == b.casefold()
+
+
+def _starts_story(blocks):
+    """Does the next block open a story? A headline followed by its caption block ending in TT,
+    a one-block header (headline, caption, TT), or a headline given twice after a story break."""
+    first = blocks.peek()
+    if first is None or not first.lines:
+        return False
+    if len(first.lines) > 1:
+        return first.lines[-1] == MARKER
+    second = blocks.peek(1)
+    if second is None or not second.lines:
+        return False
+    if second.lines[-1] == MARKER:
+        return True
+    return (
+        len(second.lines) == 1
+        and _same(second.lines[0], first.lines[0])
+        and (first.blanks_before >= 2 or first.line == 1 or first.blanks_before == first.line - 1)
+    )
+
+
+def parse(stream, source):
+    """Yield a StoryRecord or a DumpError for each story in a binary stream."""
+    try:
+        yield from _parse(Lookahead(read_blocks(stream)), source)
+    except FileError as exc:
+        yield DumpError(source, exc.line, exc.message)
+
+
+def _parse(blocks, source):
+    seen_any = False
+    while blocks.peek() is not None:
+        if not _starts_story(blocks):
+            stray = blocks.pop()
+            yield DumpError(
+                source,
+                stray.line,
+                f"expected a story header (headline, caption, 'TT') but found {_quote(stray.text)}",
+            )
+            # Resynchronise at the next story header.
+            while blocks.peek() is not None and not _starts_story(blocks):
+                blocks.pop()
+            seen_any = True
+            continue
+        seen_any = True
+        yield _parse_story(blocks, source)
+    if not seen_any:
+        yield DumpError(source, 1, "empty file: no stories found")
+
+
+def _parse_story(blocks, source):
+    first = blocks.pop()
+    start = first.line
+    headline = first.lines[0]
+    errors = list(first.errors)
+    captions = []
+
+    def fail(line, message):
+        _skip_body(blocks)
+        return DumpError(source, line, message, headline=headline)
+
+    if first.lines[-1] == MARKER:
+        caption_lines, caption_line = first.lines[1:-1], first.line + 1
+    else:
+        second = blocks.pop()
+        errors += second.errors
+        if second.lines[-1] == MARKER:
+            caption_lines, caption_line = second.lines[:-1], second.line
+        else:
+            # No photo: the "header" was the headline alone, given twice.
+            caption_lines, caption_line = None, second.line
+    if caption_lines is not None:
+        if not caption_lines:
+            return fail(caption_line, "'TT' marker with no photo caption before it")
+        if any(not _same(line, caption_lines[0]) for line in caption_lines[1:]):
+            return fail(caption_line + 1, "the caption's two copies differ")
+        captions = [split_credit(caption_lines[0])]
+        repeat = blocks.pop()
+        if repeat is None:
+            return fail(start, "story has a header but no body")
+        errors += repeat.errors
+        if not _same(repeat.lines[0] if repeat.lines else "", headline):
+            return fail(
+                repeat.line,
+                f"repeated headline {_quote(repeat.text)} does not match the headline on line {start}",
+            )
+        repeated_captions = repeat.lines[1:]
+        if not repeated_captions:
+            peek = blocks.peek()
+            # The repeated caption is its own block; it matches the first copy of the caption.
+            if peek is not None and peek.lines and _same(peek.lines[0], caption_lines[0]):
+                block = blocks.pop()
+                errors += block.errors
+                repeated_captions = block.lines
+            elif peek is not None and peek.lines and _looks_like_caption(peek.lines[0]) and peek.blanks_before < 2:
+                return fail(peek.line, f"repeated caption does not match the caption on line {caption_line}")
+        if any(not _same(line, caption_lines[0]) for line in repeated_captions):
+            return fail(repeat.line + 1, f"repeated caption does not match the caption on line {caption_line}")
+
+    paragraphs = []
+    # Two or more blank lines end a story; whatever follows must be a new header.
+    while (
+        blocks.peek() is not None
+        and not _starts_story(blocks)
+        and not (paragraphs and blocks.peek().blanks_before >= 2)
+    ):
+        block = blocks.pop()
+        errors += block.errors
+        paragraphs.append(block.text)
+    if errors:
+        line, problem = errors[0]
+        return DumpError(source, line, problem, headline=headline)
+    if not paragraphs:
+        return DumpError(source, start, "story has a header but no body", headline=headline)
+    return StoryRecord(
+        headline=headline,
+        captions=captions,
+        paragraphs=paragraphs,
+        source=source,
+        line=start,
+        language=guess_language(headline + " " + paragraphs[0]),
+    )
+
+
+def _skip_body(blocks):
+    while blocks.peek() is not None and not _starts_story(blocks):
+        blocks.pop()
+
+
+def _looks_like_caption(text):
+    return bool(CREDIT.match(text))
+
+
+def _quote(text, limit=60):
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -1,0 +1,263 @@
+"""Write parsed stories to the database in batches, and say what happened to each.
+
+The caller owns the transaction (import_dump wraps a whole run in one), so a failure anywhere
+leaves the database as it was. Stories are recognised by a key derived from the headline; the
+hash of the text as imported tells "changed at the source" from "changed by an editor".
+"""
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .dump import DumpError
+from .models import Article, Caption, Photo, RoutingRule, Section, content_hash
+
+BATCH_SIZE = 500
+SLUG_LENGTH = 80
+
+
+def source_key(headline):
+    return hashlib.sha256(headline.casefold().encode()).hexdigest()[:40]
+
+
+def record_hash(record):
+    return content_hash(record.headline, [(c.text, c.credit) for c in record.captions], record.paragraphs)
+
+
+class Router:
+    """Choose a section for a story from the routing rules (keyword to section)."""
+
+    HEADLINE_WEIGHT = 5
+    CAPTION_WEIGHT = 2
+
+    def __init__(self, section=None):
+        self.fixed = section
+        self.default = section or Section.objects.filter(is_default=True).first()
+        self.rules = (
+            []
+            if section
+            else [
+                (re.compile(rf"\b{re.escape(rule.keyword)}\b", re.IGNORECASE), rule.section, rule.weight)
+                for rule in RoutingRule.objects.select_related("section")
+            ]
+        )
+
+    def __call__(self, record):
+        if self.fixed:
+            return self.fixed
+        caption = " ".join(c.text for c in record.captions)
+        body = " ".join(record.paragraphs[:3])
+        scores = Counter()
+        for pattern, section, weight in self.rules:
+            score = (
+                self.HEADLINE_WEIGHT * len(pattern.findall(record.headline))
+                + self.CAPTION_WEIGHT * len(pattern.findall(caption))
+                + len(pattern.findall(body))
+            )
+            if score:
+                scores[section] += score * weight
+        if scores:
+            return max(scores, key=lambda s: (scores[s], -s.order))
+        return self.default
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def total(self):
+        return self.created + self.updated + self.unchanged + len(self.conflicts) + len(self.errors)
+
+    def summary(self):
+        return (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"conflicts {len(self.conflicts)}, errors {len(self.errors)}"
+        )
+
+
+class ImportAborted(Exception):
+    """The first bad story of a run that does not skip invalid ones."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+class Importer:
+    def __init__(self, *, section=None, status=Article.Status.DRAFT, dry_run=False, skip_invalid=False):
+        if section is None and not Section.objects.exists():
+            raise ValueError("there are no sections yet; create one or run the migrations")
+        self.route = Router(section)
+        if self.route.default is None:
+            raise ValueError("no default section: mark one section as the default in the admin")
+        self.status = status
+        self.dry_run = dry_run
+        self.skip_invalid = skip_invalid
+        self.outcome = Outcome()
+        self.seen = {}  # source key -> (hash, location): a story given twice in one run
+
+    def run(self, items, progress=None):
+        """Import records from an iterable of StoryRecord/DumpError; return the Outcome."""
+        items = iter(items)
+        while batch := list(islice(items, BATCH_SIZE)):
+            self._import_batch(batch)
+            if progress:
+                progress(self.outcome)
+        return self.outcome
+
+    def _reject(self, error):
+        if not self.skip_invalid:
+            raise ImportAborted(error)
+        self.outcome.errors.append(error)
+
+    def _import_batch(self, batch):
+        records = {}
+        for item in batch:
+            if isinstance(item, DumpError):
+                self._reject(item)
+                continue
+            key = source_key(item.headline)
+            digest = record_hash(item)
+            if key in self.seen:
+                first_hash, first_location = self.seen[key]
+                if first_hash != digest:
+                    self._reject(
+                        DumpError(
+                            item.source,
+                            item.line,
+                            f"headline already used by a different story at {first_location}",
+                            headline=item.headline,
+                        )
+                    )
+                else:
+                    self.outcome.unchanged += 1
+                continue
+            self.seen[key] = (digest, item.location)
+            records[key] = (item, digest)
+        if not records:
+            return
+
+        existing = {
+            article.source_key: article
+            for article in Article.objects.filter(source_key__in=records).prefetch_related("captions__photo")
+        }
+        new = []
+        for key, (record, digest) in records.items():
+            article = existing.get(key)
+            if article is None:
+                new.append((key, record, digest))
+            elif article.import_hash == digest:
+                self.outcome.unchanged += 1
+            elif article.content_hash() != article.import_hash:
+                self.outcome.conflicts.append(
+                    f"{record.location}: {record.headline!r} was changed by an editor since it was imported; "
+                    "kept the editor's version"
+                )
+            else:
+                self._update(article, record, digest)
+        self._create(new)
+
+    def _create(self, new):
+        self.outcome.created += len(new)
+        if self.dry_run or not new:
+            return
+        now = timezone.now()
+        slugs = unique_slugs([record.headline for _, record, _ in new])
+        articles = [
+            build_article(record, self.route(record), slug, key, digest, self.status, now)
+            for (key, record, digest), slug in zip(new, slugs, strict=True)
+        ]
+        Article.objects.bulk_create(articles)
+        photos, captions = [], []
+        for article, (_, record, _) in zip(articles, new, strict=True):
+            for order, caption in enumerate(record.captions):
+                photo = Photo(credit=caption.credit, created_at=now)
+                photos.append(photo)
+                captions.append(
+                    Caption(article=article, photo=photo, text=caption.text, order=order, is_lead=order == 0)
+                )
+        Photo.objects.bulk_create(photos)
+        Caption.objects.bulk_create(captions)
+
+    def _update(self, article, record, digest):
+        """Apply a change made at the source, unless an editor saved the story meanwhile."""
+        if self.dry_run:
+            self.outcome.updated += 1
+            return
+        changed = Article.objects.filter(pk=article.pk, version=article.version).update(
+            headline=record.headline,
+            body="\n\n".join(record.paragraphs),
+            language=record.language,
+            source_file=record.source,
+            import_hash=digest,
+            updated_at=timezone.now(),
+            version=F("version") + 1,
+        )
+        if not changed:
+            self.outcome.conflicts.append(
+                f"{record.location}: {record.headline!r} was being edited; kept the editor's version"
+            )
+            return
+        old = {c.order: c for c in article.captions.all()}
+        for order, caption in enumerate(record.captions):
+            if order in old:
+                Caption.objects.filter(pk=old[order].pk).update(text=caption.text)
+                Photo.objects.filter(pk=old[order].photo_id).update(credit=caption.credit)
+            else:
+                photo = Photo.objects.create(credit=caption.credit)
+                Caption.objects.create(article=article, photo=photo, text=caption.text, order=order, is_lead=order == 0)
+        Caption.objects.filter(article=article, order__gte=len(record.captions)).delete()
+        self.outcome.updated += 1
+
+
+def build_article(record, section, slug, key, digest, status, now):
+    published = status == Article.Status.PUBLISHED
+    return Article(
+        headline=record.headline,
+        slug=slug,
+        section=section,
+        body="\n\n".join(record.paragraphs),
+        language=record.language,
+        status=status,
+        published_at=now if published else None,
+        created_at=now,
+        updated_at=now,
+        source_key=key,
+        source_file=record.source,
+        import_hash=digest,
+    )
+
+
+def slug_for(headline):
+    slug = slugify(headline, allow_unicode=True)
+    if len(slug) > SLUG_LENGTH:
+        slug = slug[: SLUG_LENGTH + 1].rsplit("-", 1)[0]  # cut at a word boundary
+    return slug[:SLUG_LENGTH] or "story"
+
+
+def unique_slugs(headlines, check_database=True):
+    """Slugs for new stories that collide neither with each other nor with stories in the database."""
+    bases = [slug_for(headline) for headline in headlines]
+    taken = set(Article.objects.filter(slug__in=bases).values_list("slug", flat=True)) if check_database else set()
+    slugs = []
+    for base in bases:
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base[: SLUG_LENGTH - len(str(n)) - 1]}-{n}"
+            if slug not in taken and check_database and Article.objects.filter(slug=slug).exists():
+                taken.add(slug)
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs

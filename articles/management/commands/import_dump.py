@@ -1,0 +1,140 @@
+import gzip
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from articles.dump import parse
+from articles.importer import ImportAborted, Importer
+from articles.models import Article, Section
+
+
+class Command(BaseCommand):
+    help = (
+        "Import wire stories from plain-text dumps. A run is one transaction: the first bad story stops it "
+        "and nothing is written, unless --skip-invalid is given. Re-importing a dump changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="Dump files (.txt or .gz), directories of them, or - for stdin."
+        )
+        parser.add_argument("--section", metavar="SLUG", help="Put every story in this section instead of routing.")
+        parser.add_argument(
+            "--status",
+            choices=[Article.Status.DRAFT, Article.Status.PUBLISHED],
+            default=Article.Status.DRAFT,
+            help="Status of new stories (default: draft, for editors to review). Existing stories keep theirs.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Parse, validate and report; write nothing.")
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="Import the valid stories and list the invalid ones."
+        )
+
+    def handle(self, *paths, **options):
+        section = None
+        if options["section"]:
+            try:
+                section = Section.objects.get(slug=options["section"])
+            except Section.DoesNotExist:
+                known = ", ".join(Section.objects.values_list("slug", flat=True)) or "none yet"
+                raise CommandError(f"unknown section {options['section']!r}; sections: {known}") from None
+        files = list(expand(options["paths"]))
+        try:
+            importer = Importer(
+                section=section,
+                status=options["status"],
+                dry_run=options["dry_run"],
+                skip_invalid=options["skip_invalid"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        progress = Progress(self.stdout, options["verbosity"])
+        try:
+            with transaction.atomic():
+                for path in files:
+                    with open_dump(path) as stream:
+                        importer.run(parse(stream, str(path)), progress)
+        except ImportAborted as exc:
+            progress.done()
+            hint = "Nothing was imported (use --skip-invalid to import the valid stories)."
+            raise CommandError(f"{exc.error}\n{hint}") from None
+        progress.done()
+        self.report(importer.outcome, options)
+
+    def report(self, outcome, options):
+        for conflict in outcome.conflicts:
+            self.stderr.write(f"conflict: {conflict}")
+        for error in outcome.errors:
+            self.stderr.write(f"skipped: {error}")
+        prefix = "Dry run, nothing written: would have " if options["dry_run"] else ""
+        self.stdout.write(prefix + outcome.summary())
+
+
+def expand(paths):
+    """Files to read, in a stable order; directories give their dump files."""
+    for name in paths:
+        if name == "-":
+            yield "-"
+            continue
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if not found:
+                raise CommandError(f"{path}: directory has no dump files")
+            yield from found
+        elif path.is_file():
+            yield path
+        else:
+            raise CommandError(f"{path}: no such file or directory")
+
+
+def open_dump(path):
+    if path == "-":
+        return _Unclosed(sys.stdin.buffer)
+    try:
+        raw = open(path, "rb")
+        if raw.read(2) == b"\x1f\x8b":  # gzip magic, whatever the file is called
+            raw.close()
+            return gzip.open(path, "rb")
+        raw.seek(0)
+        return raw
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror}") from None
+
+
+class _Unclosed:
+    """Standard input for a with-statement that must not close it."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Progress:
+    """A one-line progress report, shown only on a terminal."""
+
+    def __init__(self, stdout, verbosity):
+        self.stdout = stdout
+        self.enabled = verbosity >= 1 and stdout.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, outcome):
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self.stdout.write(f"\r{outcome.total:,} stories read ({outcome.total / elapsed:,.0f}/s)", ending="")
+        self.stdout.flush()
+        self.shown = True
+
+    def done(self):
+        if self.shown:
+            self.stdout.write("")
