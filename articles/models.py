@@ -97,6 +97,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
+    withdrawn_reason = models.TextField(blank=True, help_text="Shown to readers on the withdrawn story's page.")
 
     # What the importer needs to recognise a story it has seen before.
     source_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
@@ -210,3 +211,37 @@ class Caption(models.Model):
 
     def __str__(self):
         return self.text[:80] or str(self.photo)
+
+
+class Correction(models.Model):
+    """A note appended to a published story; readers see it under the story, newest first."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        CLARIFICATION = "clarification", "Clarification"
+        UPDATE = "update", "Update"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.CORRECTION)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class Redirect(models.Model):
+    """An old URL of a story (before a slug, section or date change) that answers 301 to its current URL."""
+
+    old_path = models.CharField(max_length=500, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.old_path} → {self.article}"
