@@ -177,3 +177,19 @@ def test_gzip_stream_is_read_by_caller(tmp_path):
         out.write(SAMPLE.read_bytes())
     with gzip.open(path, "rb") as stream:
         assert len(list(parse(stream, "dump.txt.gz"))) == 4
+
+
+def test_one_block_header_without_blank_lines():
+    text = (
+        (DATA / "caption_once.txt").read_text().replace("Niger Closes Its Airspace\n\n", "Niger Closes Its Airspace\n")
+    )
+    [record] = parse_text(text)
+    assert record.captions[0].credit == "AP Photo/Sam Mednick"
+    assert len(record.paragraphs) == 2
+
+
+def test_caption_given_once_in_the_repeat_only():
+    caption = "An investigator works at the scene of the blast in Moscow, Russia, December 22, 2025. (Reuters)"
+    text = (DATA / "crlf_bom.txt").read_text().replace(f"{caption}\n{caption}\n\n", f"{caption}\n\n", 1)
+    [record] = parse_text(text)
+    assert len(record.paragraphs) == 2 and record.captions[0].credit == "Reuters"

@@ -1,0 +1,94 @@
+"""The set-up commands: fixtures, the demo account, and an import killed half-way."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import connection
+
+from articles.models import Article
+
+from .conftest import DATA, SAMPLE
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.django_db
+def test_build_fixtures_is_byte_identical_to_the_checked_in_fixture(tmp_path):
+    output = tmp_path / "sample.json"
+    call_command("build_fixtures", output=output, stdout=io.StringIO())
+    assert output.read_bytes() == (ROOT / "fixtures" / "sample.json").read_bytes()
+
+
+@pytest.mark.django_db
+def test_fixture_holds_the_sample_stories_published_with_fixed_dates():
+    call_command("loaddata", ROOT / "fixtures" / "sample.json", verbosity=0)
+    assert Article.objects.published().count() == 4
+    assert min(Article.objects.values_list("published_at", flat=True)).isoformat() == "2025-12-21T15:00:00+00:00"
+    # The fixture is what the importer would make: importing the sample on top changes nothing.
+    out = io.StringIO()
+    call_command("import_dump", str(SAMPLE), stdout=out, stderr=io.StringIO())
+    assert "created 0, updated 0, unchanged 4" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_setup_demo_loads_sample_once_and_prints_working_credentials():
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    assert Article.objects.count() == 4
+    line = next(line for line in out.getvalue().splitlines() if "Demo editor" in line)
+    password = line.split("password ")[1].split("'")[1]
+    user = authenticate(username="editor", password=password)
+    assert user is not None and user.is_staff
+    Article.objects.filter(pk=1).update(headline="Edited by an editor")
+    call_command("setup_demo", stdout=io.StringIO())
+    assert Article.objects.count() == 4
+    assert Article.objects.filter(headline="Edited by an editor").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_killed_half_way_leaves_database_as_it_was(tmp_path):
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="newsroom.settings")
+    if connection.vendor == "sqlite":
+        # The test database lives in memory; the child process gets a file database of its own.
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    else:
+        settings = connection.settings_dict
+        env["DATABASE_URL"] = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    story = (DATA / "caption_once.txt").read_text()
+    dump = tmp_path / "big.txt"
+    with open(dump, "w") as out:
+        for n in range(40_000):
+            out.write(story.replace("Niger Closes Its Airspace", f"Niger Closes Its Airspace, Day {n}") + "\n\n")
+    child = subprocess.Popen(
+        [sys.executable, "manage.py", "import_dump", str(dump)], cwd=ROOT, env=env, stdout=subprocess.PIPE
+    )
+    time.sleep(3)  # long enough for several batches to be written inside the run's transaction
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the import finished before it could be killed; use a bigger dump"
+    count = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-v0",
+            "-c",
+            "from articles.models import Article; print(Article.objects.count())",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(count.stdout) == 0
