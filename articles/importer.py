@@ -71,13 +71,16 @@ class Router:
             (" ".join(record.paragraphs[:3]), 1),
         ]:
             tokens = words(text)
-            for start, token in enumerate(tokens):
-                keys = [token]
-                for size in self.openers.get(token, ()):
-                    keys.append(" ".join(tokens[start : start + size]))
-                for key in keys:
-                    for section, rule_weight in self.sections.get(key, ()):
-                        scores[section] += weight * rule_weight
+            keys = [token for token in tokens if token in self.sections]
+            keys += [
+                " ".join(tokens[start : start + size])
+                for start, token in enumerate(tokens)
+                if token in self.openers
+                for size in self.openers[token]
+            ]
+            for key in keys:
+                for section, rule_weight in self.sections.get(key, ()):
+                    scores[section] += weight * rule_weight
         if scores:
             return max(scores, key=lambda s: (scores[s], -s.order))
         return self.default

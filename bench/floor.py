@@ -1,6 +1,6 @@
 """The import floor: a plain bulk_create of the same article rows, timed alone, then rolled back.
 
-    python -m bench.floor DUMP   (prints JSON: rows, seconds)
+python -m bench.floor DUMP   (prints JSON: rows, seconds)
 """
 
 import json

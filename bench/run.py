@@ -55,8 +55,13 @@ def run_child(args, env):
 
 
 def fresh_database(kind, workdir):
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="newsroom.settings", DJANGO_DEBUG="false",
-               DJANGO_SECRET_KEY="bench-" + "x" * 60, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="bench-" + "x" * 60,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
     if kind == "sqlite":
         db = Path(workdir) / "bench.sqlite3"
         for suffix in ["", "-wal", "-shm"]:
@@ -93,13 +98,31 @@ def bench_import(table, kinds, sizes, workdir):
             again, rss_again, _ = run_child([PYTHON, "manage.py", "import_dump", str(dump)], env)
             rate = n / first
             label = f"import {kind} N={n:,}"
-            table.add(f"{label}: stories/s", f"{rate:,.0f}/s", f"{floor_rate:,.0f}/s bulk", f"{rate / floor_rate:.2f}",
-                      ">= 0.25", rate / floor_rate >= 0.25)
+            table.add(
+                f"{label}: stories/s",
+                f"{rate:,.0f}/s",
+                f"{floor_rate:,.0f}/s bulk",
+                f"{rate / floor_rate:.2f}",
+                ">= 0.25",
+                rate / floor_rate >= 0.25,
+            )
             table.add(f"{label}: peak RSS", f"{rss:,.0f} MB", "", "", "< 200 MB", rss < 200)
-            table.add(f"{label}: re-import speed-up", f"{again:.1f} s", f"{first:.1f} s first", f"{first / again:.1f}x",
-                      ">= 3x", first / again >= 3)
-            results[label] = {"stories_per_s": rate, "floor_rows_per_s": floor_rate, "seconds": first,
-                              "peak_rss_mb": rss, "reimport_seconds": again, "reimport_rss_mb": rss_again}
+            table.add(
+                f"{label}: re-import speed-up",
+                f"{again:.1f} s",
+                f"{first:.1f} s first",
+                f"{first / again:.1f}x",
+                ">= 3x",
+                first / again >= 3,
+            )
+            results[label] = {
+                "stories_per_s": rate,
+                "floor_rows_per_s": floor_rate,
+                "seconds": first,
+                "peak_rss_mb": rss,
+                "reimport_seconds": again,
+                "reimport_rss_mb": rss_again,
+            }
     return results
 
 
@@ -113,8 +136,10 @@ def main(argv=None):
     sizes = [int(n) for n in (options.import_n or ("1000" if options.quick else "10000,100000")).split(",")]
     kinds = options.databases.split(",")
     table = Table()
-    report = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python "
-                         f"{platform.python_version()}", "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    report = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     Table.header()
     with tempfile.TemporaryDirectory() as workdir:
         report["import"] = bench_import(table, kinds, sizes, workdir)
