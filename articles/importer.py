@@ -41,8 +41,9 @@ def record_hash(record):
 class Router:
     """Choose a section for a story from the routing rules (keyword to section).
 
-    Keywords are matched as whole words, case-insensitively: the text is split into words once and its
-    each word (and the run it starts, for multi-word keywords) looked up in a dict, which stays fast however many rules there are.
+    Keywords are matched as whole words, case-insensitively: the text is split into words once and each
+    word (with the run it starts, for multi-word keywords) looked up in a dict, so it stays fast however
+    many rules there are.
     """
 
     HEADLINE_WEIGHT = 5
