@@ -1,0 +1,121 @@
+"""Page benchmarks: gunicorn (2 workers) on loopback, a bounded wrk run per page, beside a trivial view.
+
+Also counts the SQL queries each page runs, which must not grow with the number of stories.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TRIVIAL = "/__bench__/trivial/"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env, workers=2):
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "newsroom.wsgi:application",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="bench.settings"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + TRIVIAL, timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("gunicorn did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wrk(url, seconds, connections=16):
+    """Requests per second and p50/p99 latency (ms) from a bounded wrk run."""
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise SystemExit(f"{url} answered {non_2xx.group(1)} errors under load:\n{out}")
+
+    def percentile(p):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {"rps": rps, "p50_ms": percentile(50), "p99_ms": percentile(99)}
+
+
+def page_urls(env):
+    """Ask Django (in a child, against the benchmark database) for one URL of each kind of page."""
+    script = "import json; from bench.probe import urls; print(json.dumps(urls()))"
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def query_counts(env):
+    script = "import json; from bench.probe import query_counts; print(json.dumps(query_counts()))"
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def bench_pages(env, seconds):
+    """Return {page: {rps, p50_ms, p99_ms, ratio}} with the trivial view's figures as the baseline."""
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    urls = page_urls(env)
+    results = {}
+    with gunicorn(env) as base:
+        for path in [TRIVIAL, *urls.values()]:  # warm every worker and cache
+            for _ in range(4):
+                urllib.request.urlopen(base + path, timeout=10).read()
+        trivial_before = wrk(base + TRIVIAL, seconds)
+        for name, path in urls.items():
+            results[name] = wrk(base + path, seconds) | {"path": path}
+        trivial_after = wrk(base + TRIVIAL, seconds)
+    trivial = {key: (trivial_before[key] + trivial_after[key]) / 2 for key in trivial_before}
+    for figures in results.values():
+        figures["ratio"] = figures["rps"] / trivial["rps"]
+    return trivial, results
+
+
+if __name__ == "__main__":
+    print(json.dumps(bench_pages(dict(os.environ), 3), indent=2))
