@@ -176,7 +176,7 @@ class ArticleForm(forms.ModelForm):
     touched it, which for a revert is not the reverted instance's).
     """
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     user = None
     status_before = None
 
@@ -198,7 +198,7 @@ class ArticleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
+            self.fields["loaded_version"].initial = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
@@ -212,8 +212,8 @@ class ArticleForm(forms.ModelForm):
             cleaned["published_at"] = timezone.now()
         if status == Article.Status.WITHDRAWN and not cleaned.get("withdrawn_reason"):
             self.add_error("withdrawn_reason", "Tell readers why the story was withdrawn.")
-        if self.instance.pk and cleaned.get("version") != self.instance.version:
-            self.refuse_stale(cleaned.get("version"))
+        if self.instance.pk and cleaned.get("loaded_version") != self.instance.version:
+            self.refuse_stale(cleaned.get("loaded_version"))
         return cleaned
 
     def refuse_stale(self, read_version):
@@ -232,7 +232,7 @@ class ArticleForm(forms.ModelForm):
         # The next save is a deliberate choice after reading this: it replaces their version with yours
         # (theirs stays in the history).
         self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = str(current.version)
+        self.data[self.add_prefix("loaded_version")] = str(current.version)
         raise ValidationError(
             format_html(
                 "This story was saved by {} while you were editing it, so your changes were NOT saved. "
@@ -272,7 +272,7 @@ class ArticleAdmin(VersionAdmin):
     readonly_fields = ["source_file", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "section", "standfirst", "body", "byline", "language"]}),
-        ("Workflow", {"fields": ["status", "published_at", "withdrawn_reason", "version"]}),
+        ("Workflow", {"fields": ["status", "published_at", "withdrawn_reason", "loaded_version"]}),
         ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [CaptionInline, CorrectionInline, RedirectInline]
@@ -330,7 +330,7 @@ class ArticleAdmin(VersionAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.version = form.cleaned_data["version"]
+            obj.version = form.cleaned_data["loaded_version"]
         super().save_model(request, obj, form, change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -346,7 +346,18 @@ class ArticleAdmin(VersionAdmin):
         request.status_before = current.status if current else None
         return super().revision_view(request, object_id, version_id, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_recover": self.has_delete_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def recoverlist_view(self, request, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied  # undeleting is for those who may delete
+        return super().recoverlist_view(request, extra_context)
+
     def recover_view(self, request, version_id, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
         request.status_before = None
         return super().recover_view(request, version_id, extra_context)
 
