@@ -291,8 +291,8 @@ class ArticleAdmin(VersionAdmin):
     @admin.display(description="Status", ordering="status")
     def status_label(self, article):
         if article.status == Article.Status.PUBLISHED and article.published_at > timezone.now():
-            when = timezone.localtime(article.published_at)
-            return format_html('<strong class="scheduled">Scheduled for {:%Y-%m-%d %H:%M}</strong>', when)
+            when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
+            return format_html('<strong class="scheduled">Scheduled for {}</strong>', when)
         return article.get_status_display()
 
     @admin.display(description="Lead photo")
