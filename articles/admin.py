@@ -19,9 +19,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -75,8 +75,38 @@ def thumbnail_html(image_name, size=60):
     )
 
 
+class CaptionForm(forms.ModelForm):
+    # Checking one caption against the stored others would reject two captions swapping places;
+    # CaptionFormSet checks order and lead across the story's captions as they will be saved.
+    def validate_unique(self):
+        pass
+
+    def validate_constraints(self):
+        pass
+
+
+class CaptionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
+        if sum(bool(f.cleaned_data.get("is_lead")) for f in kept) > 1:
+            raise ValidationError("Only one caption can be the lead.")
+
+    def save_existing_objects(self, commit=True):
+        # Captions are saved one at a time, so two that swap places (or the lead flag) would briefly
+        # collide in the unique constraints: park the ones being changed out of the way first.
+        moving = [f.instance.pk for f in self.initial_forms if f.instance.pk and f.has_changed()]
+        if commit and moving:
+            top = Caption.objects.filter(article=self.instance).aggregate(top=Max("order"))["top"] or 0
+            for offset, pk in enumerate(moving, start=1):
+                Caption.objects.filter(pk=pk).update(order=top + offset, is_lead=False)
+        return super().save_existing_objects(commit)
+
+
 class CaptionInline(admin.TabularInline):
     model = Caption
+    form = CaptionForm
+    formset = CaptionFormSet
     extra = 0
     autocomplete_fields = ["photo"]
     fields = ["photo", "photo_thumbnail", "photo_credit", "text", "order", "is_lead"]
@@ -224,7 +254,7 @@ class ArticleForm(forms.ModelForm):
         if then is not None:
             changed = history.changes(history.state_fields(*history.revision_state(then)), now)
         else:  # changed outside the admin (e.g. an import): compare theirs with what this form submitted
-            changed = [c for c in history.changes(self.submitted_fields(now), now) if c.label != "Captions"]
+            changed = [c for c in history.changes(self.submitted_fields(), now) if c.label != "Captions"]
         latest = Version.objects.get_for_object(current).select_related("revision__user").first()
         who = "someone else"
         if latest and latest.field_dict.get("version") == current.version and latest.revision.user:
@@ -245,7 +275,7 @@ class ArticleForm(forms.ModelForm):
             code="stale",
         )
 
-    def submitted_fields(self, labels):
+    def submitted_fields(self):
         article = Article(**{k: v for k, v in self.cleaned_data.items() if k in {f.name for f in Article._meta.fields}})
         article.pk = self.instance.pk
         return history.article_fields(article)
@@ -266,7 +296,7 @@ class ArticleAdmin(VersionAdmin):
     list_filter = ["status", EmbargoedFilter, "section", MissingImageFilter, ImportSourceFilter]
     search_fields = ["headline", "body"]
     date_hierarchy = "published_at"
-    ordering = ["-published_at", "-pk"]
+    ordering = [F("published_at").desc(nulls_first=True), "-created_at"]  # unscheduled drafts on top, both DBs
     prepopulated_fields = {"slug": ["headline"]}
     list_select_related = ["section"]
     readonly_fields = ["source_file", "created_at", "updated_at"]
@@ -547,6 +577,7 @@ class ArticleAdmin(VersionAdmin):
             "previous": previous,
             "changes": history.changes(before, after),
             "revert_url": reverse("admin:articles_article_revision", args=[article.pk, version.pk]),
+            "can_revert": self.has_change_permission(request, article),
         }
         return TemplateResponse(request, "admin/articles/article/changes.html", context)
 
@@ -561,7 +592,7 @@ class ArticleAdmin(VersionAdmin):
         context["form"] = form
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["dump"]
-            stored = default_storage.save(f"imports/{get_random_string(12)}.dump", ContentFile(upload.read()))
+            stored = storages["imports"].save(f"{get_random_string(32)}.dump", ContentFile(upload.read()))
             job = {
                 "file": stored,
                 "name": upload.name,
@@ -586,7 +617,7 @@ class ArticleAdmin(VersionAdmin):
         if job["status"] == Article.Status.PUBLISHED and not can_publish(request.user):
             raise PermissionDenied("Only editors can import stories as published.")
         report = import_dump(job, dry_run=False)
-        default_storage.delete(job["file"])
+        storages["imports"].delete(job["file"])
         if report["error"]:
             self.message_user(request, f"Nothing was imported: {report['error']}", messages.ERROR)
             return HttpResponseRedirect(request.path)
@@ -638,7 +669,7 @@ def import_dump(job, *, dry_run):
     section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None
     try:
         importer = Importer(section=section, status=job["status"], dry_run=dry_run, skip_invalid=job["skip_invalid"])
-        with transaction.atomic(), default_storage.open(job["file"], "rb") as stored:
+        with transaction.atomic(), storages["imports"].open(job["file"], "rb") as stored:
             importer.run(parse(ungzip(stored), job["name"]))
     except (ImportAborted, ValueError) as exc:
         report["error"] = str(exc)

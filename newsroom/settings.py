@@ -126,6 +126,12 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Dumps uploaded on the admin's "Import dump" page wait here between the dry run and the confirmation.
+    # Not under MEDIA_ROOT: they hold unpublished stories. With several app servers, use shared storage.
+    "imports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": Path(os.environ.get("DJANGO_IMPORT_ROOT", BASE_DIR / "var" / "imports"))},
+    },
 }
 
 LOGGING = {

@@ -150,3 +150,38 @@ def test_withdrawing_needs_a_reason_for_readers(editor_client, published_article
     assert response.context["adminform"].form.errors["withdrawn_reason"]
     published_article.refresh_from_db()
     assert published_article.status == "published"
+
+
+@pytest.mark.django_db
+def test_editor_swaps_caption_order_and_the_lead(editor_client, published_article):
+    second = Caption.objects.create(
+        article=published_article, photo=Photo.objects.create(credit="AP"), text="Rescuers.", order=1
+    )
+    url = reverse("admin:articles_article_change", args=[published_article.pk])
+    data = load_change_form(editor_client, url)
+    data.update({"captions-0-order": "1", "captions-1-order": "0", "captions-1-is_lead": "on"})
+    del data["captions-0-is_lead"]
+    assert editor_client.post(url, data).status_code == 302
+    assert list(published_article.captions.values_list("text", "is_lead")) == [
+        ("Rescuers.", True),
+        ("A flooded street in the port.", False),
+    ]
+    assert published_article.lead_caption == second
+
+
+@pytest.mark.django_db
+def test_two_lead_captions_are_refused_in_the_form(editor_client, published_article):
+    Caption.objects.create(article=published_article, photo=Photo.objects.create(credit="AP"), text="Two.", order=1)
+    url = reverse("admin:articles_article_change", args=[published_article.pk])
+    data = {**load_change_form(editor_client, url), "captions-1-is_lead": "on"}
+    response = editor_client.post(url, data)
+    assert "Only one caption can be the lead." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_two_captions_in_the_same_place_are_refused_in_the_form(editor_client, published_article):
+    Caption.objects.create(article=published_article, photo=Photo.objects.create(credit="AP"), text="Two.", order=1)
+    url = reverse("admin:articles_article_change", args=[published_article.pk])
+    response = editor_client.post(url, {**load_change_form(editor_client, url), "captions-1-order": "0"})
+    assert response.status_code == 200
+    assert list(published_article.captions.values_list("order", flat=True)) == [0, 1]

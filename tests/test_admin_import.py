@@ -17,8 +17,10 @@ IMPORT = reverse("admin:articles_article_import")
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def import_storage(settings, tmp_path):
+    storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}}
+    settings.STORAGES = {**settings.STORAGES, "imports": storage}
+    return tmp_path
 
 
 def upload(client, content, name="sample-dump.txt", **fields):
@@ -32,13 +34,14 @@ def confirm(client, dry_run_page):
 
 
 @pytest.mark.django_db
-def test_upload_shows_a_dry_run_then_confirming_imports(editor, editor_client):
+def test_upload_shows_a_dry_run_then_confirming_imports(editor, editor_client, import_storage):
     page = upload(editor_client, SAMPLE.read_bytes())
     assert "Would have created 4, updated 0, unchanged 0, conflicts 0, errors 0" in page.content.decode()
     assert not Article.objects.exists()
 
     response = confirm(editor_client, page)
     assert response.status_code == 302
+    assert not any(import_storage.iterdir())  # the upload is removed once imported
     assert Article.objects.filter(status="draft").count() == 4
     entry = LogEntry.objects.get(object_repr="Import of sample-dump.txt")
     assert entry.user == editor and "created 4" in entry.change_message
