@@ -1,9 +1,14 @@
 """Who may do what at the desk, through the admin's own HTTP views: anonymous, reporter, editor."""
 
+import io
+
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from reversion.models import Version
 
 from articles.models import Article, Section
 from tests.admin_forms import load_change_form
@@ -216,3 +221,44 @@ def test_who_published_a_story_is_in_the_admin_log(editor, as_role, make_article
         (editor, "Published."),
         (editor, "Changed Headline."),
     ]
+
+
+@pytest.mark.django_db
+def test_demo_editor_is_an_editor_not_a_superuser():
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    user = get_user_model().objects.get(username="editor")
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["Editors"]
+    assert user.has_perm("articles.publish_article")
+
+
+@pytest.mark.django_db
+def test_every_desk_page_opens_for_the_demo_editor():
+    call_command("setup_demo", stdout=io.StringIO())
+    client = logged_in(get_user_model().objects.get(username="editor"))
+    article = Article.objects.first()
+    client.post(
+        reverse("admin:articles_article_change", args=[article.pk]), load_change_form(client, change_url(article))
+    )
+    [version] = Version.objects.get_for_object(article)
+    pages = [
+        CHANGELIST,
+        ADD,
+        change_url(article),
+        reverse("admin:articles_article_history", args=[article.pk]),
+        reverse("admin:articles_article_revision", args=[article.pk, version.pk]),
+        reverse("admin:articles_article_changes", args=[article.pk, version.pk]),
+        reverse("admin:articles_article_preview", args=[article.pk]),
+        reverse("admin:articles_article_preview_links", args=[article.pk]),
+        reverse("admin:articles_article_import"),
+        reverse("admin:articles_article_recoverlist"),
+        reverse("admin:articles_section_changelist"),
+        reverse("admin:articles_section_change", args=[article.section_id]),
+        reverse("admin:articles_routingrule_changelist"),
+        reverse("admin:articles_photo_changelist"),
+        reverse("admin:articles_previewlink_changelist"),
+        CHANGELIST + "?status=draft&embargoed=no&image=missing&source=__admin__&q=the",
+    ]
+    for url in pages:
+        assert client.get(url).status_code == 200, url
