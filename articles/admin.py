@@ -29,6 +29,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
 from reversion.admin import VersionAdmin
 from reversion.models import Version
@@ -76,6 +77,9 @@ def thumbnail_html(image_name, size=60):
 
 
 class CaptionForm(forms.ModelForm):
+    class Meta:
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 50})}
+
     # Checking one caption against the stored others would reject two captions swapping places;
     # CaptionFormSet checks order and lead across the story's captions as they will be saved.
     def validate_unique(self):
@@ -212,6 +216,12 @@ class ArticleForm(forms.ModelForm):
 
     class Meta:
         model = Article
+        widgets = {
+            "headline": forms.TextInput(attrs={"size": 90}),
+            "standfirst": forms.Textarea(attrs={"rows": 3, "cols": 90}),
+            "body": forms.Textarea(attrs={"rows": 20, "cols": 90}),
+            "withdrawn_reason": forms.Textarea(attrs={"rows": 2, "cols": 90}),
+        }
         fields = [
             "headline",
             "slug",
@@ -290,8 +300,7 @@ class ArticleAdmin(VersionAdmin):
         "status_label",
         "published_at",
         "updated_at",
-        "lead_thumbnail",
-        "missing_image",
+        "lead_photo",
     ]
     list_filter = ["status", EmbargoedFilter, "section", MissingImageFilter, ImportSourceFilter]
     search_fields = ["headline", "body"]
@@ -299,10 +308,10 @@ class ArticleAdmin(VersionAdmin):
     ordering = [F("published_at").desc(nulls_first=True), "-created_at"]  # unscheduled drafts on top, both DBs
     prepopulated_fields = {"slug": ["headline"]}
     list_select_related = ["section"]
-    readonly_fields = ["source_file", "created_at", "updated_at"]
+    readonly_fields = ["visibility", "source_file", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "section", "standfirst", "body", "byline", "language"]}),
-        ("Workflow", {"fields": ["status", "published_at", "withdrawn_reason", "loaded_version"]}),
+        ("Workflow", {"fields": ["visibility", "status", "published_at", "withdrawn_reason", "loaded_version"]}),
         ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [CaptionInline, CorrectionInline, RedirectInline]
@@ -326,12 +335,22 @@ class ArticleAdmin(VersionAdmin):
         return article.get_status_display()
 
     @admin.display(description="Lead photo")
-    def lead_thumbnail(self, article):
+    def lead_photo(self, article):
+        if not article.lead_image:
+            return format_html('<strong class="missing-image" style="color:#ba2121">{}</strong>', "⚠ Missing image")
         return thumbnail_html(article.lead_image)
 
-    @admin.display(description="Missing image", boolean=True)
-    def missing_image(self, article):
-        return not article.lead_image
+    @admin.display(description="Readers see it")
+    def visibility(self, article):
+        now = timezone.now()
+        if article.status == Article.Status.PUBLISHED and article.published_at > now:
+            when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
+            return f"Not yet: scheduled, goes live by itself at {when} (in {timesince(now, article.published_at)})."
+        if article.status == Article.Status.PUBLISHED:
+            return "Yes, since " + timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M") + "."
+        if article.status == Article.Status.WITHDRAWN:
+            return "No: withdrawn (its page says 410 Gone, with the reason)."
+        return f"No: {article.get_status_display().lower()}."
 
     # Permissions: the model permissions, plus the workflow's.
 

@@ -55,6 +55,7 @@ def test_list_shows_lead_thumbnail_and_flags_stories_without_an_image(editor_cli
         page = editor_client.get(CHANGELIST).content.decode()
     assert len(more) == len(few)  # thumbnails and flags come with the rows, not one query per story
     assert photo_with_image.image.url in page
+    assert page.count("⚠ Missing image") == 5
     assert listed(editor_client, image="missing") == [f"Text Only {n}" for n in reversed(range(5))]
     assert listed(editor_client, image="present") == ["Harbour Reopens"]
 
@@ -80,6 +81,8 @@ def test_embargoed_story_goes_live_by_itself_at_its_time(client, editor_client, 
     assert client.get(url).status_code == 404
     assert listed(editor_client, embargoed="yes") == ["Results at Noon"]
     assert "Scheduled for" in editor_client.get(CHANGELIST).content.decode()
+    change_page = editor_client.get(reverse("admin:articles_article_change", args=[article.pk])).content.decode()
+    assert "Not yet: scheduled, goes live by itself at" in change_page
 
     clock(release + timedelta(seconds=1))
     assert client.get(url).status_code == 200
