@@ -382,6 +382,14 @@ class ArticleAdmin(VersionAdmin):
             obj.version = form.cleaned_data["loaded_version"]
         super().save_model(request, obj, form, change)
 
+    def delete_model(self, request, obj):
+        history.record_before_delete([obj], request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        history.record_before_delete(queryset.prefetch_related("captions"), request.user)
+        super().delete_queryset(request, queryset)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -396,8 +404,11 @@ class ArticleAdmin(VersionAdmin):
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
+        # Not VersionAdmin's, which wraps the whole list in one revision: a bulk action would then put
+        # every story in a single revision, and reverting one story to it would revert them all.
+        # The actions record a revision per story instead.
         extra_context = {"can_recover": self.has_delete_permission(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context)
+        return admin.ModelAdmin.changelist_view(self, request, extra_context)
 
     def recoverlist_view(self, request, extra_context=None):
         if not self.has_delete_permission(request):
@@ -453,18 +464,17 @@ class ArticleAdmin(VersionAdmin):
             return None
         if confirmed and form.is_valid():
             done, conflicts = 0, []
-            with reversion.create_revision():
-                reversion.set_user(request.user)
-                for article in articles:
-                    message = apply(article, form.cleaned_data)
-                    try:
-                        with transaction.atomic():
-                            article.save()
-                    except EditConflict:
-                        conflicts.append(str(article))
-                        continue
-                    self.log_change(request, article, message)
-                    done += 1
+            for article in articles:
+                message = apply(article, form.cleaned_data)
+                try:
+                    with reversion.create_revision():
+                        reversion.set_user(request.user)
+                        article.save()
+                        self.log_change(request, article, message)
+                except EditConflict:
+                    conflicts.append(str(article))
+                    continue
+                done += 1
             self.message_user(request, f"{verb}: {done} {'story' if done == 1 else 'stories'} done.")
             if conflicts:
                 self.message_user(

@@ -85,8 +85,7 @@ def test_revert_restores_the_text_and_the_captions(editor_client, story_with_two
 
 @pytest.mark.django_db
 def test_deleted_story_is_recovered_with_its_captions(editor_client, story_with_two_captions):
-    article = story_with_two_captions
-    edit(editor_client, article, byline="Staff")  # a revision to recover from
+    article = story_with_two_captions  # never saved in the admin: no revision before the delete
     pk = article.pk
     editor_client.post(reverse("admin:articles_article_delete", args=[pk]), {"post": "yes"})
     assert not Article.objects.filter(pk=pk).exists() and not Caption.objects.filter(article_id=pk).exists()
@@ -100,7 +99,7 @@ def test_deleted_story_is_recovered_with_its_captions(editor_client, story_with_
     )
 
     recovered = Article.objects.get(pk=pk)
-    assert (recovered.headline, recovered.byline, recovered.status) == ("Floods Hit the Coast", "Staff", "published")
+    assert (recovered.headline, recovered.status) == ("Floods Hit the Coast", "published")
     assert sorted(recovered.captions.values_list("text", flat=True)) == [
         "A flooded street in the port.",
         "Rescuers in boats.",
@@ -120,3 +119,27 @@ def test_reporter_cannot_unpublish_a_story_by_reverting_it(editor_client, report
     assert "Only editors can" in response.content.decode()
     article.refresh_from_db()
     assert article.status == "published"
+
+
+@pytest.mark.django_db
+def test_stories_deleted_with_the_bulk_action_can_be_recovered(editor_client, story_with_two_captions, draft_article):
+    changelist = reverse("admin:articles_article_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [story_with_two_captions.pk, draft_article.pk]}
+    editor_client.post(changelist, {**selected, "post": "yes"})
+    assert not Article.objects.exists()
+
+    deleted = {v.object_repr: v for v in Version.objects.get_deleted(Article)}
+    url = reverse("admin:articles_article_recover", args=[deleted["Floods Hit the Coast"].pk])
+    assert submit_shown_form(editor_client, url).status_code == 302
+    assert Article.objects.get().captions.count() == 2
+
+
+@pytest.mark.django_db
+def test_bulk_action_records_a_revision_per_story(editor_client, make_article):
+    stories = [make_article(f"Story {n}", status=Article.Status.REVIEW) for n in range(2)]
+    data = {"action": "publish_selected", "_selected_action": [s.pk for s in stories], "index": 0, "confirm": "yes"}
+    editor_client.post(reverse("admin:articles_article_changelist"), data)
+    for story in stories:
+        [version] = versions(story)
+        assert version.revision.version_set.count() == 1  # reverting it touches this story only
+        assert version.revision.get_comment() == "Published."
