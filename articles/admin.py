@@ -18,7 +18,6 @@ from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.db import transaction
 from django.db.models import F, Max, OuterRef, Q, Subquery
@@ -621,7 +620,8 @@ class ArticleAdmin(VersionAdmin):
         context["form"] = form
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["dump"]
-            stored = storages["imports"].save(f"{get_random_string(32)}.dump", ContentFile(upload.read()))
+            purge_abandoned_uploads()
+            stored = storages["imports"].save(f"{get_random_string(32)}.dump", upload)  # streamed, not read whole
             job = {
                 "file": stored,
                 "name": upload.name,
@@ -706,6 +706,19 @@ def import_dump(job, *, dry_run):
     outcome = importer.outcome
     report.update(summary=outcome.summary(), conflicts=outcome.conflicts, errors=[str(e) for e in outcome.errors])
     return report
+
+
+def purge_abandoned_uploads():
+    """Delete uploads whose dry run was never confirmed (their confirmation has expired anyway)."""
+    storage = storages["imports"]
+    cutoff = timezone.now() - timedelta(seconds=IMPORT_TOKEN_AGE)
+    try:
+        _, names = storage.listdir("")
+    except FileNotFoundError:
+        return
+    for name in names:
+        if storage.get_modified_time(name) < cutoff:
+            storage.delete(name)
 
 
 def ungzip(stream):

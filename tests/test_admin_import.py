@@ -2,6 +2,8 @@
 
 import gzip
 import io
+import os
+import time
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -77,3 +79,12 @@ def test_reporter_imports_drafts_but_cannot_import_published_stories(reporter_cl
 def test_editor_imports_published_stories(editor_client):
     confirm(editor_client, upload(editor_client, SAMPLE.read_bytes(), status="published"))
     assert Article.objects.published().count() == 4
+
+
+@pytest.mark.django_db
+def test_abandoned_uploads_are_purged_by_a_later_upload(editor_client, import_storage):
+    upload(editor_client, SAMPLE.read_bytes())
+    [abandoned] = import_storage.iterdir()
+    os.utime(abandoned, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    upload(editor_client, SAMPLE.read_bytes())
+    assert abandoned not in set(import_storage.iterdir()) and len(list(import_storage.iterdir())) == 1
