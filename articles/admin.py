@@ -530,10 +530,13 @@ class ArticleAdmin(VersionAdmin):
             if "revoke" in request.POST:
                 if not request.user.has_perm("articles.change_previewlink"):
                     raise PermissionDenied
+                if not request.POST["revoke"].isdigit():
+                    raise Http404("No such preview link.")
                 link = get_object_or_404(PreviewLink, pk=request.POST["revoke"], article=article)
                 link.revoked_at = link.revoked_at or timezone.now()
                 link.save(update_fields=["revoked_at"])
-                self.log_change(request, article, f"Revoked the preview link made {link.created_at:%Y-%m-%d %H:%M}.")
+                made = f"{timezone.localtime(link.created_at):%Y-%m-%d %H:%M}"
+                self.log_change(request, article, f"Revoked the preview link made {made}.")
                 self.message_user(request, "The preview link was revoked.")
                 return HttpResponseRedirect(request.path)
             if not request.user.has_perm("articles.add_previewlink"):
@@ -545,7 +548,7 @@ class ArticleAdmin(VersionAdmin):
                     created_by=request.user,
                     expires_at=timezone.now() + timedelta(hours=int(form.cleaned_data["hours"])),
                 )
-                until = f"{link.expires_at:%Y-%m-%d %H:%M}"
+                until = f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}"
                 self.log_change(request, article, f"Shared a preview link valid until {until}.")
                 self.message_user(request, "Preview link created: copy it from the list below.")
                 return HttpResponseRedirect(request.path)
@@ -615,7 +618,7 @@ class ArticleAdmin(VersionAdmin):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
         if request.method == "POST" and "token" in request.POST:
-            return self.run_import(request, context)
+            return self.run_import(request)
         form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
         context["form"] = form
         if request.method == "POST" and form.is_valid():
@@ -630,12 +633,12 @@ class ArticleAdmin(VersionAdmin):
                 "skip_invalid": form.cleaned_data["skip_invalid"],
                 "user": request.user.pk,
             }
-            context["report"] = import_dump(job, dry_run=True)
+            context["report"] = run_importer(job, dry_run=True)
             context["job"] = job
             context["token"] = signing.dumps(job, salt=IMPORT_SALT)
         return TemplateResponse(request, "admin/articles/article/import.html", context)
 
-    def run_import(self, request, context):
+    def run_import(self, request):
         try:
             job = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_TOKEN_AGE)
         except signing.BadSignature:
@@ -645,7 +648,10 @@ class ArticleAdmin(VersionAdmin):
             raise PermissionDenied
         if job["status"] == Article.Status.PUBLISHED and not can_publish(request.user):
             raise PermissionDenied("Only editors can import stories as published.")
-        report = import_dump(job, dry_run=False)
+        if not storages["imports"].exists(job["file"]):
+            self.message_user(request, "That dump was already imported, or has expired.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        report = run_importer(job, dry_run=False)
         storages["imports"].delete(job["file"])
         if report["error"]:
             self.message_user(request, f"Nothing was imported: {report['error']}", messages.ERROR)
@@ -692,7 +698,7 @@ class ImportForm(forms.Form):
             self.fields["status"].choices = [(Article.Status.DRAFT, "Draft")]
 
 
-def import_dump(job, *, dry_run):
+def run_importer(job, *, dry_run):
     """Run the Importer on a stored upload in one transaction; a report for the import page."""
     report = {"error": None, "summary": "", "conflicts": [], "errors": [], "dry_run": dry_run}
     section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None

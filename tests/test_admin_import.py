@@ -45,6 +45,8 @@ def test_upload_shows_a_dry_run_then_confirming_imports(editor, editor_client, i
     assert response.status_code == 302
     assert not any(import_storage.iterdir())  # the upload is removed once imported
     assert Article.objects.filter(status="draft").count() == 4
+    confirm(editor_client, page)  # a second press imports nothing twice
+    assert Article.objects.count() == 4
     entry = LogEntry.objects.get(object_repr="Import of sample-dump.txt")
     assert entry.user == editor and "created 4" in entry.change_message
 
