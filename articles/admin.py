@@ -1,6 +1,48 @@
-from django.contrib import admin
+"""The editorial desk: stories, captions, corrections, redirects, sections and routing rules.
 
-from .models import Article, Caption, Photo, RoutingRule, Section
+Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
+(the change form, a revert or recovery, bulk actions, the import page) asks `workflow` on the server,
+so hiding a button is never the only guard. Saves carry the version the editor loaded; the UPDATE
+refuses a stale one (see Article._do_update), so a second concurrent save cannot overwrite the first.
+"""
+
+import gzip
+import io
+from datetime import timedelta
+
+import reversion
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage, storages
+from django.db import transaction
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from django.views.decorators.cache import never_cache
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from . import history
+from .dump import parse
+from .importer import ImportAborted, Importer
+from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
+from .workflow import allowed_statuses, can_publish, check_status_change, may_change
+
+PREVIEW_SALT = "articles.preview-link"
+PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
+IMPORT_SALT = "articles.admin-import"
+IMPORT_TOKEN_AGE = 60 * 60  # seconds between the dry run and the confirmation
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -20,28 +62,710 @@ class SectionAdmin(admin.ModelAdmin):
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
     list_display = ["keyword", "section", "weight"]
+    list_editable = ["weight"]
     list_filter = ["section"]
     search_fields = ["keyword"]
 
 
+def thumbnail_html(image_name, size=60):
+    if not image_name:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', default_storage.url(image_name), size, size
+    )
+
+
+class CaptionForm(forms.ModelForm):
+    class Meta:
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 50})}
+
+    # Checking one caption against the stored others would reject two captions swapping places;
+    # CaptionFormSet checks order and lead across the story's captions as they will be saved.
+    def validate_unique(self):
+        pass
+
+    def validate_constraints(self):
+        pass
+
+
+class CaptionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
+        if sum(bool(f.cleaned_data.get("is_lead")) for f in kept) > 1:
+            raise ValidationError("Only one caption can be the lead.")
+
+    def save_existing_objects(self, commit=True):
+        # Captions are saved one at a time, so two that swap places (or the lead flag) would briefly
+        # collide in the unique constraints: park the ones being changed out of the way first.
+        moving = [f.instance.pk for f in self.initial_forms if f.instance.pk and f.has_changed()]
+        if commit and moving:
+            top = Caption.objects.filter(article=self.instance).aggregate(top=Max("order"))["top"] or 0
+            for offset, pk in enumerate(moving, start=1):
+                Caption.objects.filter(pk=pk).update(order=top + offset, is_lead=False)
+        return super().save_existing_objects(commit)
+
+
 class CaptionInline(admin.TabularInline):
     model = Caption
+    form = CaptionForm
+    formset = CaptionFormSet
     extra = 0
     autocomplete_fields = ["photo"]
+    fields = ["photo", "photo_thumbnail", "photo_credit", "text", "order", "is_lead"]
+    readonly_fields = ["photo_thumbnail", "photo_credit"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("photo")
+
+    @admin.display(description="Thumbnail")
+    def photo_thumbnail(self, caption):
+        return thumbnail_html(caption.photo.image.name if caption.pk else "")
+
+    @admin.display(description="Credit")
+    def photo_credit(self, caption):
+        return caption.photo.credit if caption.pk else ""
+
+
+class CorrectionInline(admin.StackedInline):
+    """Editors append notes; the form never edits or removes one already published."""
+
+    model = Correction
+    extra = 0
+    fields = ["kind", "text", "created_at"]
+    readonly_fields = ["created_at"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # existing notes are shown read-only; new ones can still be added
+
+
+class RedirectInline(admin.TabularInline):
+    """Old URLs of the story (created automatically when its URL changes); an editor can remove one."""
+
+    model = Redirect
+    extra = 0
+    fields = ["old_path", "created_at"]
+    readonly_fields = ["old_path", "created_at"]
+    verbose_name_plural = "Redirects to this story (old URLs answering 301)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EmbargoedFilter(admin.SimpleListFilter):
+    title = "embargo"
+    parameter_name = "embargoed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Scheduled (embargoed)"), ("no", "Not scheduled")]
+
+    def queryset(self, request, queryset):
+        embargoed = Q(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(embargoed)
+        if self.value() == "no":
+            return queryset.exclude(embargoed)
+        return queryset
+
+
+class MissingImageFilter(admin.SimpleListFilter):
+    title = "lead image"
+    parameter_name = "image"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing image"), ("present", "Has an image")]
+
+    def queryset(self, request, queryset):
+        missing = Q(lead_image__isnull=True) | Q(lead_image="")
+        if self.value() == "missing":
+            return queryset.filter(missing)
+        if self.value() == "present":
+            return queryset.exclude(missing)
+        return queryset
+
+
+class ImportSourceFilter(admin.SimpleListFilter):
+    title = "import source"
+    parameter_name = "source"
+    WRITTEN_HERE = "__admin__"
+
+    def lookups(self, request, model_admin):
+        files = Article.objects.exclude(source_file="").order_by("source_file").values_list("source_file", flat=True)
+        return [(self.WRITTEN_HERE, "Written in the admin"), *((name, name) for name in files.distinct())]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.WRITTEN_HERE:
+            return queryset.filter(source_file="")
+        if self.value():
+            return queryset.filter(source_file=self.value())
+        return queryset
+
+
+class ArticleForm(forms.ModelForm):
+    """The story form, with the version it was loaded at and the workflow rules.
+
+    ArticleAdmin.get_form sets `user` and `status_before` (the story's status before this request
+    touched it, which for a revert is not the reverted instance's).
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    user = None
+    status_before = None
+
+    class Meta:
+        model = Article
+        widgets = {
+            "headline": forms.TextInput(attrs={"size": 90}),
+            "standfirst": forms.Textarea(attrs={"rows": 3, "cols": 90}),
+            "body": forms.Textarea(attrs={"rows": 20, "cols": 90}),
+            "withdrawn_reason": forms.Textarea(attrs={"rows": 2, "cols": 90}),
+        }
+        fields = [
+            "headline",
+            "slug",
+            "section",
+            "standfirst",
+            "body",
+            "byline",
+            "language",
+            "status",
+            "published_at",
+            "withdrawn_reason",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status:
+            try:
+                check_status_change(self.user, self.status_before, status)
+            except PermissionDenied as exc:
+                self.add_error("status", str(exc))
+        if status == Article.Status.PUBLISHED and not cleaned.get("published_at"):
+            cleaned["published_at"] = timezone.now()
+        if status == Article.Status.WITHDRAWN and not cleaned.get("withdrawn_reason"):
+            self.add_error("withdrawn_reason", "Tell readers why the story was withdrawn.")
+        if self.instance.pk and cleaned.get("loaded_version") != self.instance.version:
+            self.refuse_stale(cleaned.get("loaded_version"))
+        return cleaned
+
+    def refuse_stale(self, read_version):
+        """Refuse a save based on an old version, listing what changed since; keep the user's edits in the form."""
+        current = self.instance
+        then = history.version_at(current, read_version) if read_version else None
+        now = history.current_state(current)
+        if then is not None:
+            changed = history.changes(history.state_fields(*history.revision_state(then)), now)
+        else:  # changed outside the admin (e.g. an import): compare theirs with what this form submitted
+            changed = [c for c in history.changes(self.submitted_fields(), now) if c.label != "Captions"]
+        latest = Version.objects.get_for_object(current).select_related("revision__user").first()
+        who = "someone else"
+        if latest and latest.field_dict.get("version") == current.version and latest.revision.user:
+            who = latest.revision.user.get_username()
+        # The next save is a deliberate choice after reading this: it replaces their version with yours
+        # (theirs stays in the history).
+        self.data = self.data.copy()
+        self.data[self.add_prefix("loaded_version")] = str(current.version)
+        raise ValidationError(
+            format_html(
+                "This story was saved by {} while you were editing it, so your changes were NOT saved. "
+                "What changed meanwhile:<ul>{}</ul>Your edits are still in the form below. Compare them with the "
+                "live version, then save again to replace it with yours (it stays in the history).",
+                who,
+                format_html_join("", "<li><b>{}</b>: {}</li>", ((c.label, c.html) for c in changed))
+                or format_html("<li>{}</li>", "captions or notes"),
+            ),
+            code="stale",
+        )
+
+    def submitted_fields(self):
+        article = Article(**{k: v for k, v in self.cleaned_data.items() if k in {f.name for f in Article._meta.fields}})
+        article.pk = self.instance.pk
+        return history.article_fields(article)
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "section", "status", "published_at", "updated_at"]
-    list_filter = ["status", "section"]
+class ArticleAdmin(VersionAdmin):
+    form = ArticleForm
+    list_display = [
+        "headline",
+        "section",
+        "status_label",
+        "published_at",
+        "updated_at",
+        "lead_photo",
+    ]
+    list_filter = ["status", EmbargoedFilter, "section", MissingImageFilter, ImportSourceFilter]
     search_fields = ["headline", "body"]
     date_hierarchy = "published_at"
+    ordering = [F("published_at").desc(nulls_first=True), "-created_at"]  # unscheduled drafts on top, both DBs
     prepopulated_fields = {"slug": ["headline"]}
     list_select_related = ["section"]
-    inlines = [CaptionInline]
+    readonly_fields = ["visibility", "source_file", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["headline", "slug", "section", "standfirst", "body", "byline", "language"]}),
+        ("Workflow", {"fields": ["visibility", "status", "published_at", "withdrawn_reason", "loaded_version"]}),
+        ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    inlines = [CaptionInline, CorrectionInline, RedirectInline]
+    actions = ["publish_selected", "withdraw_selected", "move_to_section"]
+    change_list_template = "admin/articles/article/change_list.html"
+    change_form_template = "admin/articles/article/change_form.html"
+    object_history_template = "reversion/articles/article/object_history.html"
+    history_latest_first = True
+
+    def get_queryset(self, request):
+        lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
+        return super().get_queryset(request).annotate(lead_image=Subquery(lead.values("photo__image")[:1]))
+
+    # Columns.
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, article):
+        if article.status == Article.Status.PUBLISHED and article.published_at > timezone.now():
+            when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
+            return format_html('<strong class="scheduled">Scheduled for {}</strong>', when)
+        return article.get_status_display()
+
+    @admin.display(description="Lead photo")
+    def lead_photo(self, article):
+        if not article.lead_image:
+            return format_html('<strong class="missing-image" style="color:#ba2121">{}</strong>', "⚠ Missing image")
+        return thumbnail_html(article.lead_image)
+
+    @admin.display(description="Readers see it")
+    def visibility(self, article):
+        now = timezone.now()
+        if article.status == Article.Status.PUBLISHED and article.published_at > now:
+            when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
+            return f"Not yet: scheduled, goes live by itself at {when} (in {timesince(now, article.published_at)})."
+        if article.status == Article.Status.PUBLISHED:
+            return "Yes, since " + timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M") + "."
+        if article.status == Article.Status.WITHDRAWN:
+            return "No: withdrawn (its page says 410 Gone, with the reason)."
+        return f"No: {article.get_status_display().lower()}."
+
+    # Permissions: the model permissions, plus the workflow's.
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        status_before = getattr(request, "status_before", obj.status if obj else None)
+        return type(form.__name__, (form,), {"user": request.user, "status_before": status_before})
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            kwargs["choices"] = [(s.value, s.label) for s in allowed_statuses(request.user)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    # Saving: the version the form was loaded at goes into the UPDATE's WHERE clause.
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version = form.cleaned_data["loaded_version"]
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        history.record_before_delete([obj], request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        history.record_before_delete(queryset.prefetch_related("captions"), request.user)
+        super().delete_queryset(request, queryset)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Someone saved between this form's validation and its UPDATE: the transaction was rolled
+            # back; running the view again shows the conflict in the form like any other.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        current = Article.objects.filter(pk=unquote(object_id)).first()
+        request.status_before = current.status if current else None
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # Not VersionAdmin's, which wraps the whole list in one revision: a bulk action would then put
+        # every story in a single revision, and reverting one story to it would revert them all.
+        # The actions record a revision per story instead.
+        extra_context = {"can_recover": self.has_delete_permission(request), **(extra_context or {})}
+        return admin.ModelAdmin.changelist_view(self, request, extra_context)
+
+    def recoverlist_view(self, request, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied  # undeleting is for those who may delete
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        request.status_before = None
+        return super().recover_view(request, version_id, extra_context)
+
+    # Bulk actions, each with a confirmation page.
+
+    @admin.action(description="Publish selected stories", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        def publish(article, data):
+            article.status = Article.Status.PUBLISHED
+            article.published_at = article.published_at or timezone.now()
+            return "Published."
+
+        return self.confirm_action(request, queryset, "publish_selected", "Publish", forms.Form, publish)
+
+    @admin.action(description="Withdraw selected stories", permissions=["publish"])
+    def withdraw_selected(self, request, queryset):
+        def withdraw(article, data):
+            article.status = Article.Status.WITHDRAWN
+            article.withdrawn_reason = data["reason"]
+            return f"Withdrawn: {data['reason']}"
+
+        return self.confirm_action(request, queryset, "withdraw_selected", "Withdraw", WithdrawForm, withdraw)
+
+    @admin.action(description="Move selected stories to a section", permissions=["change"])
+    def move_to_section(self, request, queryset):
+        def move(article, data):
+            article.section = data["section"]
+            return f"Moved to {data['section']}."
+
+        return self.confirm_action(request, queryset, "move_to_section", "Move", MoveForm, move)
+
+    def confirm_action(self, request, queryset, action, verb, form_class, apply):
+        """Show what the action will do; on confirmation apply it story by story, each save version-checked."""
+        confirmed = "confirm" in request.POST
+        form = form_class(request.POST if confirmed else None)
+        articles = list(queryset.select_related("section"))
+        refused = [a for a in articles if not self.has_change_permission(request, a)]
+        if refused:
+            self.message_user(
+                request,
+                f"{verb}: you may not change {', '.join(map(str, refused))}; nothing was changed.",
+                messages.ERROR,
+            )
+            return None
+        if confirmed and form.is_valid():
+            done, conflicts = 0, []
+            for article in articles:
+                message = apply(article, form.cleaned_data)
+                try:
+                    with reversion.create_revision():
+                        reversion.set_user(request.user)
+                        article.save()
+                        self.log_change(request, article, message)
+                except EditConflict:
+                    conflicts.append(str(article))
+                    continue
+                done += 1
+            self.message_user(request, f"{verb}: {done} {'story' if done == 1 else 'stories'} done.")
+            if conflicts:
+                self.message_user(
+                    request,
+                    f"Not changed, because someone saved them meanwhile: {', '.join(conflicts)}.",
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb} {len(articles)} {'story' if len(articles) == 1 else 'stories'}?",
+            "opts": self.model._meta,
+            "articles": articles,
+            "form": form,
+            "action": action,
+            "verb": verb,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/articles/article/action_confirmation.html", context)
+
+    # Extra pages: preview, preview links, readable changes, import.
+
+    def get_urls(self):
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name=f"{prefix}_import"),
+            path("preview/<str:token>/", never_cache(self.shared_preview_view), name=f"{prefix}_shared_preview"),
+            path("<path:object_id>/preview/", view(self.preview_view), name=f"{prefix}_preview"),
+            path("<path:object_id>/preview-links/", view(self.preview_links_view), name=f"{prefix}_preview_links"),
+            path(
+                "<path:object_id>/history/<int:version_id>/changes/",
+                view(self.changes_view),
+                name=f"{prefix}_changes",
+            ),
+        ] + super().get_urls()
+
+    def get_article_or_404(self, request, object_id):
+        article = get_object_or_404(Article.objects.select_related("section"), pk=unquote(object_id))
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        return article
+
+    def preview_view(self, request, object_id):
+        """The story as it stands, in the readers' template, whatever its status."""
+        article = self.get_article_or_404(request, object_id)
+        return TemplateResponse(request, "articles/detail.html", {"article": article, "preview": True})
+
+    def preview_links_view(self, request, object_id):
+        article = self.get_article_or_404(request, object_id)
+        form = PreviewLinkForm(request.POST or None)
+        if request.method == "POST":
+            if "revoke" in request.POST:
+                if not request.user.has_perm("articles.change_previewlink"):
+                    raise PermissionDenied
+                if not request.POST["revoke"].isdigit():
+                    raise Http404("No such preview link.")
+                link = get_object_or_404(PreviewLink, pk=request.POST["revoke"], article=article)
+                link.revoked_at = link.revoked_at or timezone.now()
+                link.save(update_fields=["revoked_at"])
+                made = f"{timezone.localtime(link.created_at):%Y-%m-%d %H:%M}"
+                self.log_change(request, article, f"Revoked the preview link made {made}.")
+                self.message_user(request, "The preview link was revoked.")
+                return HttpResponseRedirect(request.path)
+            if not request.user.has_perm("articles.add_previewlink"):
+                raise PermissionDenied
+            if form.is_valid():
+                link = PreviewLink.objects.create(
+                    article=article,
+                    revision=revision_for_preview(article, request.user),
+                    created_by=request.user,
+                    expires_at=timezone.now() + timedelta(hours=int(form.cleaned_data["hours"])),
+                )
+                until = f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}"
+                self.log_change(request, article, f"Shared a preview link valid until {until}.")
+                self.message_user(request, "Preview link created: copy it from the list below.")
+                return HttpResponseRedirect(request.path)
+        links = [
+            (link, request.build_absolute_uri(shared_preview_url(link)))
+            for link in article.preview_links.select_related("created_by", "revision")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview links: {article}",
+            "opts": self.model._meta,
+            "original": article,
+            "object_id": article.pk,
+            "form": form,
+            "links": links,
+        }
+        return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
+
+    def shared_preview_view(self, request, token):
+        """The revision a preview link was made for, to anyone holding a live link (no account needed)."""
+        try:
+            signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
+        except signing.BadSignature:
+            raise Http404("No such preview.") from None
+        link = PreviewLink.objects.select_related("article", "revision").filter(pk=signed["link"]).first()
+        if link is None or not link.is_active or timezone.now().timestamp() >= signed["until"]:
+            response = TemplateResponse(request, "admin/articles/article/preview_gone.html", {"link": link}, status=410)
+        else:
+            version = link.revision.version_set.get_for_object(link.article).first()
+            if version is None:
+                raise Http404("No such preview.")
+            article, captions = history.revision_state(version)
+            article._prefetched_objects_cache = {"captions": sorted(captions, key=lambda c: (c.order, c.pk))}
+            response = TemplateResponse(request, "articles/detail.html", {"article": article, "preview": link})
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def changes_view(self, request, object_id, version_id):
+        """What one saved version changed, compared with the version before it."""
+        article = self.get_article_or_404(request, object_id)
+        versions = list(Version.objects.get_for_object(article).select_related("revision__user"))
+        index = next((i for i, v in enumerate(versions) if v.pk == version_id), None)
+        if index is None:
+            raise Http404("No such version.")
+        version = versions[index]
+        after = history.state_fields(*history.revision_state(version))
+        previous = versions[index + 1] if index + 1 < len(versions) else None
+        before = history.state_fields(*history.revision_state(previous)) if previous else {}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes to {article}",
+            "opts": self.model._meta,
+            "original": article,
+            "object_id": article.pk,
+            "version": version,
+            "previous": previous,
+            "changes": history.changes(before, after),
+            "revert_url": reverse("admin:articles_article_revision", args=[article.pk, version.pk]),
+            "can_revert": self.has_change_permission(request, article),
+        }
+        return TemplateResponse(request, "admin/articles/article/changes.html", context)
+
+    def import_view(self, request):
+        """Upload a dump, read the dry-run report, confirm: the same Importer as `manage.py import_dump`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
+        if request.method == "POST" and "token" in request.POST:
+            return self.run_import(request)
+        form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+        context["form"] = form
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["dump"]
+            purge_abandoned_uploads()
+            stored = storages["imports"].save(f"{get_random_string(32)}.dump", upload)  # streamed, not read whole
+            job = {
+                "file": stored,
+                "name": upload.name,
+                "section": form.cleaned_data["section"].pk if form.cleaned_data["section"] else None,
+                "status": form.cleaned_data["status"],
+                "skip_invalid": form.cleaned_data["skip_invalid"],
+                "user": request.user.pk,
+            }
+            context["report"] = run_importer(job, dry_run=True)
+            context["job"] = job
+            context["token"] = signing.dumps(job, salt=IMPORT_SALT)
+        return TemplateResponse(request, "admin/articles/article/import.html", context)
+
+    def run_import(self, request):
+        try:
+            job = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_TOKEN_AGE)
+        except signing.BadSignature:
+            self.message_user(request, "That import expired; upload the dump again.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        if job["user"] != request.user.pk:
+            raise PermissionDenied
+        if job["status"] == Article.Status.PUBLISHED and not can_publish(request.user):
+            raise PermissionDenied("Only editors can import stories as published.")
+        if not storages["imports"].exists(job["file"]):
+            self.message_user(request, "That dump was already imported, or has expired.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        report = run_importer(job, dry_run=False)
+        storages["imports"].delete(job["file"])
+        if report["error"]:
+            self.message_user(request, f"Nothing was imported: {report['error']}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        LogEntry.objects.create(
+            user=request.user,
+            content_type=ContentType.objects.get_for_model(Article),
+            object_repr=f"Import of {job['name']}"[:200],
+            action_flag=ADDITION,
+            change_message=f"Imported {job['name']}: {report['summary']}",
+        )
+        self.message_user(request, f"Imported {job['name']}: {report['summary']}.")
+        for conflict in report["conflicts"]:
+            self.message_user(request, f"Conflict: {conflict}", messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to readers on the story's page."
+    )
+
+
+class MoveForm(forms.Form):
+    section = forms.ModelChoiceField(Section.objects.all())
+
+
+class PreviewLinkForm(forms.Form):
+    hours = forms.TypedChoiceField(label="Valid for", choices=PREVIEW_LIFETIMES, coerce=int, initial=24)
+
+
+class ImportForm(forms.Form):
+    dump = forms.FileField(help_text="A dump file, plain text or gzip-compressed (see docs/dump-format.md).")
+    section = forms.ModelChoiceField(
+        Section.objects.all(), required=False, empty_label="Route by keywords", help_text="Put every story here."
+    )
+    status = forms.ChoiceField(choices=[(Article.Status.DRAFT, "Draft"), (Article.Status.PUBLISHED, "Published")])
+    skip_invalid = forms.BooleanField(required=False, help_text="Import the valid stories and list the invalid ones.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not can_publish(user):
+            self.fields["status"].choices = [(Article.Status.DRAFT, "Draft")]
+
+
+def run_importer(job, *, dry_run):
+    """Run the Importer on a stored upload in one transaction; a report for the import page."""
+    report = {"error": None, "summary": "", "conflicts": [], "errors": [], "dry_run": dry_run}
+    section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None
+    try:
+        importer = Importer(section=section, status=job["status"], dry_run=dry_run, skip_invalid=job["skip_invalid"])
+        with transaction.atomic(), storages["imports"].open(job["file"], "rb") as stored:
+            importer.run(parse(ungzip(stored), job["name"]))
+    except (ImportAborted, ValueError) as exc:
+        report["error"] = str(exc)
+        return report
+    outcome = importer.outcome
+    report.update(summary=outcome.summary(), conflicts=outcome.conflicts, errors=[str(e) for e in outcome.errors])
+    return report
+
+
+def purge_abandoned_uploads():
+    """Delete uploads whose dry run was never confirmed (their confirmation has expired anyway)."""
+    storage = storages["imports"]
+    cutoff = timezone.now() - timedelta(seconds=IMPORT_TOKEN_AGE)
+    try:
+        _, names = storage.listdir("")
+    except FileNotFoundError:
+        return
+    for name in names:
+        if storage.get_modified_time(name) < cutoff:
+            storage.delete(name)
+
+
+def ungzip(stream):
+    head = stream.read(2)
+    stream.seek(0)
+    return gzip.GzipFile(fileobj=stream) if head == b"\x1f\x8b" else io.BufferedReader(stream)
+
+
+def revision_for_preview(article, user):
+    """The revision holding the story as it is now; recorded first if it was changed outside the admin."""
+    version = history.version_at(article, article.version)
+    if version is None:
+        with reversion.create_revision():
+            reversion.add_to_revision(article)
+            reversion.set_user(user)
+            reversion.set_comment("Recorded for a preview link.")
+        version = history.version_at(article, article.version)
+    return version.revision
+
+
+def shared_preview_url(link):
+    # The expiry is signed into the link as well as stored, so a link cannot outlive it even if edited.
+    token = signing.Signer(salt=PREVIEW_SALT).sign_object({"link": link.pk, "until": link.expires_at.timestamp()})
+    return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
 
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "credit", "width", "height", "created_at"]
+    list_display = ["__str__", "thumbnail", "credit", "width", "height", "created_at"]
     search_fields = ["credit", "alt_text", "captions__text"]
+
+    @admin.display(description="Thumbnail")
+    def thumbnail(self, photo):
+        return thumbnail_html(photo.image.name)
+
+
+@admin.register(PreviewLink)
+class PreviewLinkAdmin(admin.ModelAdmin):
+    list_display = ["article", "created_by", "created_at", "expires_at", "revoked_at"]
+    list_select_related = ["article", "created_by"]
+    readonly_fields = ["article", "revision", "created_by", "created_at", "expires_at"]
+
+    def has_add_permission(self, request):
+        return False  # made from a story's "Preview links" page

@@ -1,8 +1,10 @@
 import hashlib
 import json
 
+import reversion
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -76,6 +78,15 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by("-published_at", "-pk")
 
 
+class EditConflict(Exception):
+    """The story was saved by someone else after this copy of it was read: saving it would lose their edit."""
+
+    def __init__(self, article):
+        super().__init__(f"{article.headline!r} (id {article.pk}) was changed since version {article.version} was read")
+        self.article = article
+
+
+@reversion.register(follow=["captions"])
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -108,6 +119,7 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        permissions = [("publish_article", "Can publish, schedule and withdraw stories")]
         indexes = [
             models.Index(fields=["section", "status", "-published_at"], name="article_section_listing"),
             models.Index(fields=["status", "-published_at"], name="article_listing"),
@@ -124,9 +136,14 @@ class Article(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
+        """Save; for a story read from the database, only if nobody saved it since (else EditConflict).
+
+        `version` is the version this copy was read at (the admin sets it to the version its form was
+        loaded with). The check is part of the UPDATE itself, so it holds across app servers.
+        """
         self.updated_at = timezone.now()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at", "version"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -141,6 +158,23 @@ class Article(models.Model):
                 "slug": self.slug,
             },
         )
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, returning_fields):
+        # Django's hook for the UPDATE of save(). A copy that was never read from the database
+        # (a fixture or a reverted revision, saved raw) just bumps the version; a copy that was read
+        # updates only the row still at its version, and bumps it in the same statement.
+        version = self._meta.get_field("version")
+        if self._state.adding:
+            values = [(f, m, F("version") + 1 if f is version else v) for f, m, v in values]
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update, returning_fields)
+        values = [(f, m, self.version + 1 if f is version else v) for f, m, v in values]
+        results = super()._do_update(
+            base_qs.filter(version=self.version), using, pk_val, values, update_fields, forced_update, returning_fields
+        )
+        if not results:
+            raise EditConflict(self)
+        self.version += 1
+        return results
 
     @property
     def paragraphs(self):
@@ -193,6 +227,7 @@ class Photo(models.Model):
         return f"{name} ({self.credit})" if self.credit else name
 
 
+@reversion.register()
 class Caption(models.Model):
     """One photo's use in one article, with the caption written for that story."""
 
@@ -245,3 +280,31 @@ class Redirect(models.Model):
 
     def __str__(self):
         return f"{self.old_path} → {self.article}"
+
+
+class PreviewLink(models.Model):
+    """A signed link that shows one revision of a story to someone without an account, until it expires.
+
+    It dies when it expires, when an editor revokes it, and when the story is withdrawn or deleted.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    revision = models.ForeignKey("reversion.Revision", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Preview of {self.article} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self):
+        return (
+            self.revoked_at is None
+            and timezone.now() < self.expires_at
+            and self.article.status != Article.Status.WITHDRAWN
+        )

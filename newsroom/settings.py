@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
+    "reversion",
     "articles",
 ]
 
@@ -124,6 +125,12 @@ STORAGES = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+    # Dumps uploaded on the admin's "Import dump" page wait here between the dry run and the confirmation.
+    # Not under MEDIA_ROOT: they hold unpublished stories. With several app servers, use shared storage.
+    "imports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": Path(os.environ.get("DJANGO_IMPORT_ROOT", BASE_DIR / "var" / "imports"))},
     },
 }
 

@@ -50,3 +50,45 @@ def draft_article(make_article):
 @pytest.fixture
 def embargoed_article(make_article):
     return make_article("Embargoed Results Announced", published_at=timezone.now() + timedelta(days=1))
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    def make(username, group=None):
+        # No password: tests log in with force_login (hashing one takes a noticeable fraction of a second).
+        user = django_user_model.objects.create_user(username, is_staff=True)
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def reporter(make_user):
+    return make_user("rita", "Reporters")
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("ed", "Editors")
+
+
+def logged_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def reporter_client(reporter):
+    return logged_in(reporter)
+
+
+@pytest.fixture
+def editor_client(editor):
+    return logged_in(editor)

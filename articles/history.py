@@ -1,0 +1,124 @@
+"""Readable differences between two states of a story, from django-reversion's stored versions."""
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from django.contrib.contenttypes.models import ContentType
+from django.core import serializers
+from django.db import router
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from reversion.models import Revision, Version
+
+from .models import Article, Caption
+
+# Fields that change on every save and tell an editor nothing.
+IGNORED_FIELDS = {"updated_at", "version", "import_hash", "source_key"}
+
+
+@dataclass
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+    @property
+    def html(self):
+        return word_diff(self.before, self.after)
+
+
+def article_fields(article):
+    """The story's editable fields as label -> display text, from a model instance."""
+    fields = {}
+    for field in Article._meta.concrete_fields:
+        if field.primary_key or field.name in IGNORED_FIELDS:
+            continue
+        value = getattr(article, field.attname)
+        if field.name == "section":
+            value = str(article.section) if value is not None else ""
+        elif field.choices:
+            value = dict(field.flatchoices).get(value, value)
+        fields[field.verbose_name.capitalize()] = "" if value is None else str(value)
+    return fields
+
+
+def caption_lines(captions):
+    return "\n".join(
+        f"{c.order}. {c.text} [photo: {c.photo}]{' (lead)' if c.is_lead else ''}"
+        for c in sorted(captions, key=lambda c: (c.order, c.pk or 0))
+    )
+
+
+def revision_state(version):
+    """The story and its captions as they were in the revision of this Version (unsaved instances)."""
+    versions = list(version.revision.version_set.all())
+    article = version._object_version.object
+    captions = [
+        caption
+        for caption in (v._object_version.object for v in versions if v._model is Caption)
+        if caption.article_id == article.pk
+    ]
+    return article, captions
+
+
+def state_fields(article, captions):
+    fields = article_fields(article)
+    fields["Captions"] = caption_lines(captions)
+    return fields
+
+
+def changes(before, after):
+    """FieldChanges between two {label: text} dicts, in the order of `after`."""
+    return [
+        FieldChange(label, before.get(label, ""), text)
+        for label, text in after.items()
+        if before.get(label, "") != text
+    ]
+
+
+def current_state(article):
+    return state_fields(article, article.captions.select_related("photo"))
+
+
+def version_at(article, version_number):
+    """The stored Version of the story at a given `version` number, if reversion recorded it."""
+    for version in Version.objects.get_for_object(article).select_related("revision__user"):
+        if version.field_dict.get("version") == version_number:
+            return version
+    return None
+
+
+def word_diff(before, after):
+    """HTML marking removed words with <del> and added ones with <ins>."""
+    old, new = before.split(" "), after.split(" ")
+    parts = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(format_html("{}", " ".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(format_html("<del>{}</del>", " ".join(old[i1:i2])))
+        if j2 > j1:
+            parts.append(format_html("<ins>{}</ins>", " ".join(new[j1:j2])))
+    return format_html_join(" ", "{}", ((p,) for p in parts))
+
+
+def record_before_delete(articles, user):
+    """Store a revision of stories about to be deleted, captions included, so they can be recovered.
+
+    Written directly rather than with reversion.create_revision(): inside the admin's own revision
+    block (bulk actions run in one), that would only be saved after the delete, and reversion drops
+    versions of objects that no longer exist.
+    """
+    for article in articles:  # one revision each: recovering a revision restores all of it
+        revision = Revision.objects.create(user=user, comment="Deleted.", date_created=timezone.now())
+        for obj in [article, *article.captions.all()]:
+            Version.objects.create(
+                revision=revision,
+                content_type=ContentType.objects.get_for_model(obj),
+                object_id=str(obj.pk),
+                db=router.db_for_write(type(obj)),
+                format="json",
+                serialized_data=serializers.serialize("json", [obj]),
+                object_repr=str(obj)[:191],
+            )
