@@ -54,7 +54,7 @@ def test_setup_demo_loads_sample_once_and_prints_working_credentials():
     assert Article.objects.filter(headline="Edited by an editor").exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_import_killed_half_way_leaves_database_as_it_was(tmp_path):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="newsroom.settings")
     if connection.vendor == "sqlite":
