@@ -6,4 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Newsroom"
 
     def ready(self):
-        from . import cache  # noqa: F401 -- connects the signals that invalidate cached pages
+        from . import cache, checks  # noqa: F401 -- connect the page cache's signals, register the checks

@@ -52,11 +52,14 @@ def bump_content_version():
 
 
 def content_changed(using=None, **kwargs):
-    """Bump the version once the change is committed.
+    """Bump the version now, and again once the change is committed.
 
-    Bumping before the commit would let another server rebuild the page from the old rows and cache it
-    under the new version. One bump per transaction is enough, however many rows it saved.
+    The bump now stops pages going stale for this process's own next request (and within tests, whose
+    transactions never commit). The bump at commit is the one other servers rely on: between the two,
+    another server may have rebuilt a page from the old rows and cached it under the newer version.
+    One bump at commit per transaction is enough, however many rows it saved.
     """
+    bump_content_version()
     connection = transaction.get_connection(using)
     if connection.in_atomic_block and any(func is bump_content_version for _, func, _ in connection.run_on_commit):
         return

@@ -165,7 +165,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # newsroom.request logs every request; Django's own loggers keep only what it cannot say (tracebacks).
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # otherwise a banner at every start
+    },
 }
 
 # Cache: Redis shared by every app server when REDIS_URL is set (redis://127.0.0.1:6379/0), otherwise

@@ -2,12 +2,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from articles.models import Article, Caption, Photo, Section
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The local-memory cache outlives a test's database rollback: cached pages must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
