@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test setup lint fixtures clean
+.PHONY: run serve migrate test setup lint fixtures clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(bin/find-python) && echo "Using $$python" && \
@@ -25,6 +25,11 @@ run: setup
 serve: $(VENV)/.installed
 	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn
+
+# Once per release, before the new code starts (docs/deploy.md). On PostgreSQL a migration that waits more
+# than 5 s for a table lock gives up instead of stalling every request queued behind it; run it again later.
+migrate: $(VENV)/.installed
+	PGOPTIONS="-c lock_timeout=5s" $(PY) manage.py migrate --noinput
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
