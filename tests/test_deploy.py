@@ -109,6 +109,16 @@ def test_cookies_are_secure_and_hidden_from_scripts(site):
     assert "HttpOnly" in cookie
 
 
+def test_an_editors_session_cookie_is_secure_and_hidden_from_scripts(site, page):
+    log_in(page, site, "A", "desk")
+
+    cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
+    assert cookies["sessionid"]["secure"]
+    assert cookies["sessionid"]["httpOnly"]
+    assert cookies["csrftoken"]["secure"]
+    assert cookies["csrftoken"]["httpOnly"]
+
+
 def test_plain_http_is_sent_to_https_but_the_load_balancer_can_probe_healthz(site):
     response, _ = site.get("A", "/", headers={})
     assert response.status == 301
@@ -129,6 +139,8 @@ def test_static_files_have_hashed_names_compression_and_a_long_cache_lifetime(si
     assert response.headers["Content-Encoding"] == "gzip"
     assert "max-age=315360000" in response.headers["Cache-Control"]
     assert "immutable" in response.headers["Cache-Control"]
+    assert "Content-Security-Policy" in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_withdrawing_through_one_server_stops_the_other_serving_the_story_at_once(site, page):
