@@ -2,8 +2,8 @@
 
 A public page is cached under a key that contains the site's *content version*, a number kept in the
 shared cache. Saving or deleting an Article, Caption, Photo, Correction or Section bumps the version
-(signals below), so from that moment every app server sharing the cache builds fresh pages: nobody has to work
-out which pages a change touches (a headline is on the index, its section, its own page and the feeds).
+(signals below), so from that moment every app server sharing the cache builds fresh pages: nobody has
+to work out which pages a change touches (a headline is on the index, its section, its own page and the feeds).
 Pages cached under old versions are never asked for again and expire on their own.
 
 Use it on public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``.
@@ -11,9 +11,14 @@ What it will not cache, because the copy would be wrong for the next reader: pag
 (staff preview drafts through the same views), non-GET requests, non-200 answers, and pages that set a
 cookie, use a CSRF token or a CSP nonce. An embargo ending changes pages without any save, so a page is
 never kept past the next embargoed story's publication time.
+
+If the cache cannot be reached, readers get pages built afresh. Edits in the admin, though, fail while it
+is down (bumping the version raises, and the admin's transaction rolls back): better an editor told to
+retry than a withdrawn story served again from the cache when it comes back.
 """
 
 import hashlib
+import logging
 import time
 from functools import wraps
 
@@ -31,6 +36,8 @@ from .models import Article, Caption, Correction, Photo, Section
 PUBLIC_MODELS = [Article, Caption, Photo, Correction, Section]
 
 VERSION_KEY = "content-version"
+
+log = logging.getLogger("newsroom.cache")
 
 
 def content_version():
@@ -102,8 +109,12 @@ def cache_page_for_readers(view):
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
             return view(request, *args, **kwargs)
-        key = page_key(request, content_version())
-        cached = cache.get(key)
+        try:
+            key = page_key(request, content_version())
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
+            log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
+            return view(request, *args, **kwargs)
         if cached is not None:
             content, headers = cached
             response = HttpResponse(content, headers=headers)
@@ -116,7 +127,10 @@ def cache_page_for_readers(view):
             seconds = seconds_to_keep()
             if _cacheable(request, response) and seconds > 0:
                 headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
-                cache.set(key, (response.content, headers), timeout=seconds)
+                try:
+                    cache.set(key, (response.content, headers), timeout=seconds)
+                except Exception:  # noqa: BLE001 -- as above: the reader still gets the page
+                    log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
             response["X-Page-Cache"] = "miss"
 
         if hasattr(response, "add_post_render_callback") and not response.is_rendered:

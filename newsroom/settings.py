@@ -187,6 +187,9 @@ CACHES = {
         "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "newsroom"),
     }
 }
+if REDIS_URL:
+    # A Redis that stops answering must cost a request a second, not hang it (and the worker) for ever.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 # Seconds a public page may be served from the cache; any edit invalidates at once (articles/cache.py).
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
 

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 import pytest
+import redis
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,6 +11,7 @@ from articles.cache import seconds_to_keep
 from articles.models import Article, Correction
 
 from .conftest import SAMPLE
+from .test_healthz import UNREACHABLE_REDIS
 
 
 @pytest.mark.django_db
@@ -89,3 +92,24 @@ def test_without_embargoes_pages_are_kept_for_the_configured_time(settings, publ
     settings.PAGE_CACHE_SECONDS = 300
 
     assert seconds_to_keep() == 300
+
+
+@pytest.mark.django_db
+def test_readers_still_get_pages_when_the_cache_is_down(client, settings, published_article):
+    settings.CACHES = UNREACHABLE_REDIS
+
+    response = client.get(reverse("articles:index"))
+
+    assert response.status_code == 200
+    assert published_article.headline in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_edit_is_refused_rather_than_left_uninvalidated_when_the_cache_is_down(settings, published_article):
+    settings.CACHES = UNREACHABLE_REDIS
+    published_article.status = Article.Status.WITHDRAWN
+
+    with pytest.raises(redis.exceptions.ConnectionError), transaction.atomic():  # as the admin saves
+        published_article.save()
+
+    assert Article.objects.get(pk=published_article.pk).status == Article.Status.PUBLISHED
