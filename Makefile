@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint fixtures clean
+.PHONY: run serve migrate test setup lint fixtures clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(bin/find-python) && echo "Using $$python" && \
@@ -18,6 +18,18 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production: debug off, static files collected (hashed, compressed), gunicorn (settings in gunicorn.conf.py).
+# Needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; migrations are a separate, once-per-release
+# step (`manage.py migrate`), see docs/deploy.md.
+serve: $(VENV)/.installed
+	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=false HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn
+
+# Once per release, before the new code starts (docs/deploy.md). On PostgreSQL a migration that waits more
+# than 5 s for a table lock gives up instead of stalling every request queued behind it; run it again later.
+migrate: $(VENV)/.installed
+	PGOPTIONS="-c lock_timeout=5s" $(PY) manage.py migrate --noinput
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,15 +1,17 @@
 from django.urls import path
 
 from . import views
+from .cache import cache_page_for_readers
 
 app_name = "articles"
 
+# Public pages go through the page cache for anonymous readers (articles/cache.py): any edit invalidates it.
 urlpatterns = [
-    path("", views.IndexView.as_view(), name="index"),
-    path("<slug:section>/", views.SectionView.as_view(), name="section"),
+    path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
+    path("<slug:section>/", cache_page_for_readers(views.SectionView.as_view()), name="section"),
     path(
         "<slug:section>/<int:year>/<str:month>/<str:day>/<str:slug>/",
-        views.ArticleDetailView.as_view(),
+        cache_page_for_readers(views.ArticleDetailView.as_view()),
         name="detail",
     ),
 ]

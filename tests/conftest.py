@@ -2,12 +2,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
+from articles.cache import bump_content_version
 from articles.models import Article, Caption, Photo, Section
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache outlives a test's database rollback: pages cached by one test must not leak into the next."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        cache.clear()
+    else:  # REDIS_URL is set: never flush a Redis others may use, make its pages stale instead
+        bump_content_version()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 import gzip
+import logging
 import sys
 import time
 from pathlib import Path
@@ -6,9 +7,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from articles.cache import content_changed
 from articles.dump import parse
 from articles.importer import ImportAborted, Importer
 from articles.models import Article, Section
+
+log = logging.getLogger("newsroom.import")
 
 
 class Command(BaseCommand):
@@ -52,6 +56,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         progress = Progress(self.stdout, options["verbosity"])
+        run = {"files": [str(path) for path in files], "dry_run": options["dry_run"]}
         try:
             with transaction.atomic():
                 for path in files:
@@ -59,10 +64,29 @@ class Command(BaseCommand):
                         importer.run(parse(stream, str(path)), progress)
         except ImportAborted as exc:
             progress.done()
+            log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
             hint = "Nothing was imported (use --skip-invalid to import the valid stories)."
             raise CommandError(f"{exc.error}\n{hint}") from None
         progress.done()
-        self.report(importer.outcome, options)
+        outcome = importer.outcome
+        if not options["dry_run"]:
+            content_changed()  # bulk writes send no signals; cached pages must go once this commits
+        log.info(
+            "import finished: %s",
+            outcome.summary(),
+            extra={
+                **run,
+                "stories": {
+                    "created": outcome.created,
+                    "updated": outcome.updated,
+                    "unchanged": outcome.unchanged,
+                    "conflicts": len(outcome.conflicts),
+                    "errors": len(outcome.errors),
+                },
+                "seconds": round(time.monotonic() - progress.started, 3),
+            },
+        )
+        self.report(outcome, options)
 
     def report(self, outcome, options):
         for conflict in outcome.conflicts:

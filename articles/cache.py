@@ -1,0 +1,142 @@
+"""Whole-page cache for anonymous readers, invalidated site-wide by a content version.
+
+A public page is cached under a key that contains the site's *content version*, a number kept in the
+shared cache. Saving or deleting an Article, Caption, Photo, Correction or Section bumps the version
+(signals below), so from that moment every app server sharing the cache builds fresh pages: nobody has
+to work out which pages a change touches (a headline is on the index, its section, its own page and the feeds).
+Pages cached under old versions are never asked for again and expire on their own.
+
+Use it on public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``.
+What it will not cache, because the copy would be wrong for the next reader: pages for logged-in users
+(staff preview drafts through the same views), non-GET requests, non-200 answers, and pages that set a
+cookie, use a CSRF token or a CSP nonce. An embargo ending changes pages without any save, so a page is
+never kept past the next embargoed story's publication time.
+
+If the cache cannot be reached, readers get pages built afresh. Edits in the admin, though, fail while it
+is down (bumping the version raises, and the admin's transaction rolls back): better an editor told to
+retry than a withdrawn story served again from the cache when it comes back.
+"""
+
+import hashlib
+import logging
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils import timezone
+
+from .models import Article, Caption, Correction, Photo, Section
+
+# What readers see of these models is on public pages; the importer's bulk writes send no signals,
+# so import_dump bumps the version itself.
+PUBLIC_MODELS = [Article, Caption, Photo, Correction, Section]
+
+VERSION_KEY = "content-version"
+
+log = logging.getLogger("newsroom.cache")
+
+
+def content_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Start from the clock, not from 1: if Redis loses the key, pages cached under the old numbers
+        # must not come back to life.
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def bump_content_version():
+    """Make every cached public page stale, on every server sharing the cache."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet (or it was evicted): any new number will do
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def content_changed(using=None, **kwargs):
+    """Bump the version now, and again once the change is committed.
+
+    The bump now stops pages going stale for this process's own next request (and within tests, whose
+    transactions never commit). The bump at commit is the one other servers rely on: between the two,
+    another server may have rebuilt a page from the old rows and cached it under the newer version.
+    One bump at commit per transaction is enough, however many rows it saved.
+    """
+    bump_content_version()
+    connection = transaction.get_connection(using)
+    if connection.in_atomic_block and any(func is bump_content_version for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(bump_content_version, using=using)
+
+
+for model in PUBLIC_MODELS:
+    post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}")
+    post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}")
+
+
+def page_key(request, version):
+    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return f"page:{version}:{url}"
+
+
+def seconds_to_keep():
+    """The page cache's lifetime, cut short when an embargo lifts before it ends."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    next_release = Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
+    if next_release is not None:
+        seconds = min(seconds, max(int((next_release - timezone.now()).total_seconds()), 0))
+    return seconds
+
+
+def _cacheable(request, response):
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not getattr(request, "_csp_nonce", None)  # a LazyNonce is false until a template used it
+    )
+
+
+def cache_page_for_readers(view):
+    """Serve anonymous readers a cached copy of the page, until the content version changes."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
+            return view(request, *args, **kwargs)
+        try:
+            key = page_key(request, content_version())
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
+            log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
+            return view(request, *args, **kwargs)
+        if cached is not None:
+            content, headers = cached
+            response = HttpResponse(content, headers=headers)
+            response["X-Page-Cache"] = "hit"
+            return response
+
+        response = view(request, *args, **kwargs)
+
+        def store(response):
+            seconds = seconds_to_keep()
+            if _cacheable(request, response) and seconds > 0:
+                headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
+                try:
+                    cache.set(key, (response.content, headers), timeout=seconds)
+                except Exception:  # noqa: BLE001 -- as above: the reader still gets the page
+                    log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
+            response["X-Page-Cache"] = "miss"
+
+        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+            response.add_post_render_callback(store)
+        else:
+            store(response)
+        return response
+
+    return wrapper

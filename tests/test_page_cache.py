@@ -1,0 +1,115 @@
+from datetime import timedelta
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.cache import seconds_to_keep
+from articles.models import Article, Correction
+
+from .conftest import SAMPLE
+from .test_healthz import UNREACHABLE_REDIS
+
+
+@pytest.mark.django_db
+def test_a_readers_second_visit_is_served_from_the_cache(client, published_article):
+    first = client.get(reverse("articles:index"))
+    second = client.get(reverse("articles:index"))
+
+    assert first.headers["X-Page-Cache"] == "miss"
+    assert second.headers["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+    assert second.headers["Content-Type"] == first.headers["Content-Type"]
+    assert "Content-Security-Policy" in second.headers
+
+
+@pytest.mark.django_db
+def test_withdrawing_a_story_takes_it_off_cached_pages_at_once(client, published_article):
+    pages = [reverse("articles:index"), published_article.section.get_absolute_url()]
+    for url in pages:
+        client.get(url)
+
+    published_article.status = Article.Status.WITHDRAWN
+    published_article.save()
+
+    for url in pages:
+        assert published_article.headline not in client.get(url).content.decode(), url
+    assert client.get(published_article.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_correction_shows_up_on_a_cached_story(client, published_article, make_article):
+    url = published_article.get_absolute_url()
+    client.get(url)
+    assert client.get(url).headers["X-Page-Cache"] == "hit"
+
+    Correction.objects.create(article=published_article, text="An earlier version misspelt the port's name.")
+
+    assert client.get(url).headers["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+def test_an_import_invalidates_cached_pages(client, published_article):
+    client.get(reverse("articles:index"))
+
+    call_command("import_dump", str(SAMPLE), "--status", "published", verbosity=0)
+
+    response = client.get(reverse("articles:index"))
+    assert response.headers["X-Page-Cache"] == "miss"
+    assert Article.objects.published().first().headline in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_editors_are_never_served_cached_pages(client, admin_user, published_article):
+    client.get(reverse("articles:index"))
+    client.force_login(admin_user)
+
+    response = client.get(reverse("articles:index"))
+
+    assert "X-Page-Cache" not in response.headers
+
+
+@pytest.mark.django_db
+def test_missing_pages_are_not_cached(client):
+    client.get("/no-such-section/")
+
+    assert "X-Page-Cache" not in client.get("/no-such-section/").headers
+
+
+@pytest.mark.django_db
+def test_pages_are_not_kept_past_the_end_of_an_embargo(settings, make_article):
+    settings.PAGE_CACHE_SECONDS = 300
+    make_article("Results Due at Noon", published_at=timezone.now() + timedelta(seconds=90))
+
+    assert 0 < seconds_to_keep() <= 90
+
+
+@pytest.mark.django_db
+def test_without_embargoes_pages_are_kept_for_the_configured_time(settings, published_article):
+    settings.PAGE_CACHE_SECONDS = 300
+
+    assert seconds_to_keep() == 300
+
+
+@pytest.mark.django_db
+def test_readers_still_get_pages_when_the_cache_is_down(client, settings, published_article):
+    settings.CACHES = UNREACHABLE_REDIS
+
+    response = client.get(reverse("articles:index"))
+
+    assert response.status_code == 200
+    assert published_article.headline in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_edit_is_refused_rather_than_left_uninvalidated_when_the_cache_is_down(settings, published_article):
+    settings.CACHES = UNREACHABLE_REDIS
+    published_article.status = Article.Status.WITHDRAWN
+
+    with pytest.raises(redis.exceptions.ConnectionError), transaction.atomic():  # as the admin saves
+        published_article.save()
+
+    assert Article.objects.get(pk=published_article.pk).status == Article.Status.PUBLISHED
