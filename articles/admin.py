@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Q
+from django.utils.html import format_html
 
 from .models import Article, Caption, Photo, RoutingRule, Section
 
@@ -41,7 +43,63 @@ class ArticleAdmin(admin.ModelAdmin):
     inlines = [CaptionInline]
 
 
+class ImageFilter(admin.SimpleListFilter):
+    title = "image"
+    parameter_name = "image"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing (caption waiting for its picture)"), ("present", "Uploaded")]
+
+    def queryset(self, request, queryset):
+        missing = Q(image="") | Q(image__isnull=True)
+        if self.value() == "missing":
+            return queryset.filter(missing)
+        if self.value() == "present":
+            return queryset.exclude(missing)
+        return queryset
+
+
+class AltTextFilter(admin.SimpleListFilter):
+    title = "alt text"
+    parameter_name = "alt_text"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(alt_text="")
+        return queryset
+
+
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "credit", "width", "height", "created_at"]
+    list_display = ["__str__", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
+    list_filter = [ImageFilter, AltTextFilter]
     search_fields = ["credit", "alt_text", "captions__text"]
+    fields = ["image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
+    readonly_fields = ["preview"]
+
+    @admin.display(boolean=True, description="image")
+    def has_image(self, photo):
+        return bool(photo.image)
+
+    @admin.display(boolean=True, description="alt text")
+    def has_alt_text(self, photo):
+        return bool(photo.alt_text.strip())
+
+    @admin.display(description="focal point")
+    def preview(self, photo):
+        if not photo.image:
+            return "No image yet."
+        # The marker shows where the focal point is; crops for cards and share images keep it in view.
+        return format_html(
+            '<div style="position:relative;display:inline-block;max-width:32rem">'
+            '<img src="{}" alt="" style="display:block;max-width:100%;height:auto">'
+            '<span title="focal point" style="position:absolute;left:{}%;top:{}%;width:1.5rem;height:1.5rem;'
+            "margin:-0.75rem 0 0 -0.75rem;border:3px solid #fff;border-radius:50%;"
+            'box-shadow:0 0 0 2px #000"></span></div>',
+            photo.image.url,
+            round(photo.focal_x * 100, 1),
+            round(photo.focal_y * 100, 1),
+        )
