@@ -31,7 +31,7 @@ def rendition_formats():
     return ("avif", "webp", "jpg") if features.check("avif") else ("webp", "jpg")
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Exception):
     """The upload is not a photo we accept; the message is written for the editor."""
 
     def __init__(self, message, code):

@@ -50,3 +50,20 @@ def draft_article(make_article):
 @pytest.fixture
 def embargoed_article(make_article):
     return make_article("Embargoed Results Announced", published_at=timezone.now() + timedelta(days=1))
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores media in its own temporary folder, never in the repository's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def media_files(media_root):
+    """The files under MEDIA_ROOT now, as sorted relative paths."""
+
+    def files():
+        return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+
+    return files
