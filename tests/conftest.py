@@ -67,3 +67,23 @@ def media_files(media_root):
         return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
 
     return files
+
+
+@pytest.fixture
+def make_photo(db):
+    """A saved Photo with an image (a 1000x500 JPEG unless `data` is given); its renditions are made on save."""
+    from tests.photos import image_bytes, upload
+
+    def make(data=None, name="photo.jpg", **fields):
+        fields.setdefault("alt_text", "Boats in a flooded harbour")
+        fields.setdefault("credit", "Reuters")
+        return Photo.objects.create(image=upload(name, data or image_bytes(size=(1000, 500))), **fields)
+
+    return make
+
+
+@pytest.fixture
+def article_with_photo(make_article, make_photo):
+    article = make_article("Harbour Flooded Overnight")
+    Caption.objects.create(article=article, photo=make_photo(), text="The harbour at dawn.", is_lead=True)
+    return article

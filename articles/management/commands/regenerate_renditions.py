@@ -17,7 +17,8 @@ class Command(BaseCommand):
             "--missing", action="store_true", help="Only make the files that are not in storage; keep the others."
         )
 
-    def handle(self, *ids, **options):
+    def handle(self, *args, **options):
+        ids = options["photos"]
         photos = Photo.objects.exclude(image="").order_by("pk")
         if ids:
             photos = photos.filter(pk__in=ids)
