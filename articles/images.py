@@ -151,21 +151,23 @@ def focal_box(size, ratio, focal_x=0.5, focal_y=0.5):
     return (left, top, left + box_w, top + box_h)
 
 
-def render(image, *, width, extension, ratio=None, height=None, focal=(0.5, 0.5)):
-    """One rendition's bytes: cropped to `ratio` around the focal point (or the whole picture), scaled to
-    `width` (and `height` when given exactly), encoded as `extension`.
-    """
+def resize(image, *, width, ratio=None, height=None, focal=(0.5, 0.5)):
+    """The picture cropped to `ratio` around the focal point (or whole), scaled to `width` (and `height`)."""
     if ratio:
         image = image.crop(focal_box(image.size, ratio, *focal))
     if height is None:
         height = max(1, round(width / ratio)) if ratio else scaled_height(image.size, width)
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def encode(image, extension):
+    """A rendition's bytes; transparency goes onto white for JPEG. Only the colour profile is carried over."""
     if extension == "jpg" and image.mode == "RGBA":
         background = Image.new("RGB", image.size, "white")
         background.paste(image, mask=image.getchannel("A"))
         image = background
-    image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = io.BytesIO()
     options = dict(ENCODER_OPTIONS[extension])
     if "icc_profile" in image.info:

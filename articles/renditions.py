@@ -151,17 +151,12 @@ def _open_original(photo):
     return image
 
 
-def _render(image, photo, rendition):
+def _resize(image, photo, rendition):
     if rendition.crop == "full":
-        return images.render(image, width=rendition.width, extension=rendition.extension)
+        return images.resize(image, width=rendition.width)
     ratio = CARD_RATIO if rendition.crop == "card" else SOCIAL_SIZE[0] / SOCIAL_SIZE[1]
-    return images.render(
-        image,
-        width=rendition.width,
-        height=rendition.height,
-        extension=rendition.extension,
-        ratio=ratio,
-        focal=(photo.focal_x, photo.focal_y),
+    return images.resize(
+        image, width=rendition.width, height=rendition.height, ratio=ratio, focal=(photo.focal_x, photo.focal_y)
     )
 
 
@@ -182,7 +177,7 @@ def ensure(photo, rendition):
     storage = photo.image.storage
     if storage.exists(rendition.name):
         return None
-    data = _render(_open_original(photo), photo, rendition)
+    data = images.encode(_resize(_open_original(photo), photo, rendition), rendition.extension)
     store(storage, rendition.name, data)
     return data
 
@@ -194,16 +189,20 @@ def generate(photo, *, force=False):
     if not photo.image:
         return 0
     storage = photo.image.storage
-    image = None
+    original = None
+    resized = {}  # one resize per crop and width, encoded in every format
     written = 0
     for rendition in all_renditions(photo):
         if storage.exists(rendition.name):
             if not force:
                 continue
             storage.delete(rendition.name)
-        if image is None:
-            image = _open_original(photo)
-        store(storage, rendition.name, _render(image, photo, rendition))
+        if original is None:
+            original = _open_original(photo)
+        size = (rendition.crop, rendition.width)
+        if size not in resized:
+            resized[size] = _resize(original, photo, rendition)
+        store(storage, rendition.name, images.encode(resized[size], rendition.extension))
         written += 1
     key = rendition_key(photo)
     type(photo).objects.filter(pk=photo.pk, image=photo.image.name).update(renditions_key=key)

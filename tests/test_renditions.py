@@ -186,14 +186,14 @@ def test_two_concurrent_first_requests_store_one_file(make_photo, media_root, me
     wanted = renditions.renditions(photo, "full")[1]
     (media_root / wanted.name).unlink()
     both_rendered = threading.Barrier(2, timeout=20)
-    render = images.render
+    encode = images.encode
 
-    def render_in_step(*args, **kwargs):
-        data = render(*args, **kwargs)
+    def encode_in_step(*args, **kwargs):
+        data = encode(*args, **kwargs)
         both_rendered.wait()  # neither stores before both have found the file missing and rendered it
         return data
 
-    monkeypatch.setattr(images, "render", render_in_step)
+    monkeypatch.setattr(images, "encode", encode_in_step)
     results = []
     threads = [threading.Thread(target=lambda: results.append(renditions.ensure(photo, wanted))) for _ in range(2)]
     for thread in threads:
