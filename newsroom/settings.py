@@ -139,7 +139,8 @@ if MEDIA_BUCKET:
         },
     }
 else:
-    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    # FileSystemStorage, except that files appear complete or not at all (see articles/storage.py).
+    MEDIA_STORAGE = {"BACKEND": "articles.storage.MediaStorage"}
 
 STORAGES = {
     "default": MEDIA_STORAGE,

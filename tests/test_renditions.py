@@ -240,3 +240,19 @@ def test_regenerate_command_with_missing_only_fills_gaps(make_photo, media_root)
 def test_regenerate_command_names_unknown_photos():
     with pytest.raises(CommandError, match="no photo with an image has id 999"):
         call_command("regenerate_renditions", 999)
+
+
+def test_media_storage_never_overwrites_and_leaves_no_partial_files(media_root):
+    from django.core.files.base import ContentFile
+
+    from articles.storage import MediaStorage
+
+    storage = MediaStorage()
+    first = storage.save("renditions/k/full-320.jpg", ContentFile(b"first"))
+    second = storage.save("renditions/k/full-320.jpg", ContentFile(b"second"))
+
+    assert first == "renditions/k/full-320.jpg" and second != first
+    assert storage.open(first).read() == b"first" and storage.open(second).read() == b"second"
+    assert sorted(p.name for p in (media_root / "renditions" / "k").iterdir()) == sorted(
+        [first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]]
+    )
