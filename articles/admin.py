@@ -80,6 +80,10 @@ class PhotoAdmin(admin.ModelAdmin):
     fields = ["image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
     readonly_fields = ["preview"]
 
+    class Media:
+        css = {"all": ["articles/focal-point.css"]}
+        js = ["articles/focal-point.js"]
+
     @admin.display(boolean=True, description="image")
     def has_image(self, photo):
         return bool(photo.image)
@@ -92,14 +96,12 @@ class PhotoAdmin(admin.ModelAdmin):
     def preview(self, photo):
         if not photo.image:
             return "No image yet."
-        # The marker shows where the focal point is; crops for cards and share images keep it in view.
+        # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
         return format_html(
-            '<div style="position:relative;display:inline-block;max-width:32rem">'
-            '<img src="{}" alt="" style="display:block;max-width:100%;height:auto">'
-            '<span title="focal point" style="position:absolute;left:{}%;top:{}%;width:1.5rem;height:1.5rem;'
-            "margin:-0.75rem 0 0 -0.75rem;border:3px solid #fff;border-radius:50%;"
-            'box-shadow:0 0 0 2px #000"></span></div>',
+            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" alt="">'
+            '<span class="focal-point-marker" hidden></span></div>'
+            "<p>Click the picture on what crops must keep.</p>",
+            photo.focal_x,
+            photo.focal_y,
             photo.image.url,
-            round(photo.focal_x * 100, 1),
-            round(photo.focal_y * 100, 1),
         )

@@ -133,5 +133,6 @@ def test_admin_photo_page_shows_the_focal_point(admin_client, make_photo):
 
     html = admin_client.get(f"/admin/articles/photo/{photo.pk}/change/").text
 
-    assert "left:25.0%;top:75.0%" in html
+    assert 'class="focal-point" data-x="0.25" data-y="0.75"' in html
+    assert "articles/focal-point.js" in html
     assert 'name="focal_x"' in html and 'name="focal_y"' in html

@@ -256,3 +256,27 @@ def test_media_storage_never_overwrites_and_leaves_no_partial_files(media_root):
     assert sorted(p.name for p in (media_root / "renditions" / "k").iterdir()) == sorted(
         [first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]]
     )
+
+
+@pytest.mark.django_db
+def test_photos_after_the_lead_load_lazily(client, article_with_photo, make_photo):
+    from articles.models import Caption
+
+    Caption.objects.create(article=article_with_photo, photo=make_photo(), text="The quay at noon.", order=1)
+
+    html = client.get(article_with_photo.get_absolute_url()).text
+
+    lead, second = re.findall(r"<figure>.*?</figure>", html, re.S)
+    assert 'fetchpriority="high"' in lead and "The harbour at dawn." in lead
+    assert 'loading="lazy"' in second and "fetchpriority" not in second and "The quay at noon." in second
+
+
+@pytest.mark.django_db
+def test_story_lists_show_lazy_card_crops(client, article_with_photo, django_assert_max_num_queries):
+    photo = article_with_photo.lead_caption.photo
+
+    with django_assert_max_num_queries(6):
+        html = client.get("/").text
+
+    assert f"/media/renditions/{photo.renditions_key}/card-320.webp 320w" in html
+    assert 'width="750" height="500"' in html and 'loading="lazy"' in html
