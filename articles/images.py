@@ -8,15 +8,17 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError, features
+from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError, features
 
 # Pillow format name -> file extension. Only these decoders ever see an upload.
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 ALLOWED_LABEL = "JPEG, PNG, WebP or GIF"
 
-# What survives from the decoder's metadata: what the pixels need to look right and animate. EXIF, XMP,
-# IPTC and comments (GPS position, camera serial numbers, owner names) never do.
-KEPT_INFO = {"icc_profile", "transparency", "duration", "loop", "background"}
+# What survives from the decoder's metadata: what the pixels need to animate. EXIF, XMP, IPTC, comments
+# (GPS position, camera serial numbers, owner names) never do, nor colour profiles, which can name the
+# device: pictures are converted to sRGB instead, which is what browsers assume without a profile.
+KEPT_INFO = {"transparency", "duration", "loop", "background"}
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
 ENCODER_OPTIONS = {
@@ -113,7 +115,7 @@ def _stripped(frame):
 def clean(file, *, max_bytes, max_pixels):
     """The upload as we store it: upright (EXIF orientation applied), without metadata, in its own format.
 
-    Re-encoding from decoded pixels is what guarantees nothing but pixels (and the colour profile) survives.
+    Re-encoding from decoded pixels is what guarantees nothing but pixels survives.
     """
     image = open_checked(file, max_bytes=max_bytes, max_pixels=max_pixels)
     fmt = image.format
@@ -123,18 +125,27 @@ def clean(file, *, max_bytes, max_pixels):
         first = frames[0]
         first.save(out, fmt, save_all=True, append_images=frames[1:], **_save_options(fmt, first))
     else:
-        first = _stripped(ImageOps.exif_transpose(image))
+        first = _stripped(_in_srgb(ImageOps.exif_transpose(image)))
         first.save(out, fmt, **_save_options(fmt, first))
     return CleanImage(out.getvalue(), ALLOWED_FORMATS[fmt], first.width, first.height)
 
 
+def _in_srgb(image):
+    profile = image.info.get("icc_profile")
+    if not profile:
+        return image
+    mode = "RGBA" if image.has_transparency_data else "RGB"
+    if image.mode == "P":
+        image = image.convert(mode)
+    try:
+        return ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        # A broken profile, or one that does not fit the pixels: keep the pixels as they are, without it.
+        return image
+
+
 def _save_options(fmt, image):
-    options = {"icc_profile": image.info["icc_profile"]} if "icc_profile" in image.info else {}
-    if fmt == "JPEG":
-        options["quality"] = 92
-    elif fmt == "WEBP":
-        options["quality"] = 92
-    return options
+    return {"quality": 92} if fmt in ("JPEG", "WEBP") else {}
 
 
 def focal_box(size, ratio, focal_x=0.5, focal_y=0.5):
@@ -163,16 +174,13 @@ def resize(image, *, width, ratio=None, height=None, focal=(0.5, 0.5)):
 
 
 def encode(image, extension):
-    """A rendition's bytes; transparency goes onto white for JPEG. Only the colour profile is carried over."""
+    """A rendition's bytes; transparency goes onto white for JPEG. No metadata is written."""
     if extension == "jpg" and image.mode == "RGBA":
         background = Image.new("RGB", image.size, "white")
         background.paste(image, mask=image.getchannel("A"))
         image = background
     out = io.BytesIO()
-    options = dict(ENCODER_OPTIONS[extension])
-    if "icc_profile" in image.info:
-        options["icc_profile"] = image.info["icc_profile"]
-    image.save(out, **options)
+    image.save(out, **ENCODER_OPTIONS[extension])
     return out.getvalue()
 
 

@@ -193,3 +193,18 @@ def test_admin_upload_stores_a_clean_photo_with_its_renditions(admin_client, med
     assert (photo.width, photo.height) == (400, 600)
     assert photo.renditions_key
     assert any(name.startswith(f"renditions/{photo.renditions_key}/") for name in media_files())
+
+
+@pytest.mark.django_db
+def test_colour_profile_is_applied_and_dropped(media_root, media_files):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+    submit(upload("profiled.jpg", image_bytes("JPEG", color=(10, 200, 30), icc_profile=profile)))
+
+    for name in media_files():
+        image = Image.open(media_root / name)
+        assert "icc_profile" not in image.info, name
+    stored = Image.open(Photo.objects.get().image.path)
+    assert stored.getpixel((5, 5)) == pytest.approx((10, 200, 30), abs=4)
