@@ -30,7 +30,7 @@ class PhotoFormField(forms.ImageField):
             image = images.open_checked(file, **upload_limits())
         except images.UploadRejected as rejected:
             raise ValidationError(rejected.message, code=rejected.code) from None
-        file.image = image
+        # Only the verdict is kept, not the decoded pixels: saving cleans the file from its bytes.
         file.content_type = image.get_format_mimetype()
         file.seek(0)
         return file

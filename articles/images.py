@@ -185,5 +185,5 @@ def encode(image, extension):
 
 
 def scaled_height(size, width):
-    """Height of `size` scaled to `width`: what render() makes and what the page's height attribute says."""
+    """Height of `size` scaled to `width`: what resize() makes and what the page's height attribute says."""
     return max(1, round(size[1] * width / size[0]))

@@ -157,7 +157,8 @@ class Article(models.Model):
     def publish_problems(self):
         """What stops this story from being published, as messages for the editor; empty when nothing does.
 
-        The admin and every publish path call this (Article.clean() does for forms).
+        Article.clean() calls it, so forms refuse to publish; every other way of publishing (admin actions,
+        commands) must call it too. Today's rule: every photo with an image has alt text.
         """
         if self.pk is None:
             return []

@@ -111,7 +111,7 @@ def all_renditions(photo):
 
 def find(photo, key, filename):
     """The rendition a URL asks for, or None when it is not one (any more)."""
-    if not photo.image or key != rendition_key(photo):
+    if not photo.image or not photo.width or key != rendition_key(photo):
         return None
     return next((r for r in all_renditions(photo) if r.filename == filename), None)
 
@@ -186,7 +186,7 @@ def generate(photo, *, force=False):
     """Make every rendition of a photo (only the missing ones unless `force`), then mark the photo so its
     pages link straight to storage. Returns how many files were written.
     """
-    if not photo.image:
+    if not photo.image or not photo.width:
         return 0
     storage = photo.image.storage
     original = None
