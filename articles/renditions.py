@@ -22,6 +22,7 @@ from . import images
 # Bump when the rendering code changes what files look like, so the next deploy links to fresh names.
 VERSION = 1
 
+CROPS = ("full", "card", "social")
 CARD_RATIO = 3 / 2
 SOCIAL_SIZE = (1200, 630)  # OpenGraph's recommended share image
 
@@ -100,9 +101,6 @@ def renditions(photo, crop):
             for width in _widths(photo.width)
         ]
     raise ValueError(f"Unknown crop {crop!r}")
-
-
-CROPS = ("full", "card", "social")
 
 
 def all_renditions(photo):

@@ -155,7 +155,13 @@ STORAGES = {
 PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
 PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
 # Widths of the responsive renditions, in pixels; an image is never enlarged past its own width.
-PHOTO_RENDITION_WIDTHS = sorted(int(w) for w in env_list("DJANGO_PHOTO_RENDITION_WIDTHS", "320,640,960,1280,1600"))
+PHOTO_RENDITION_WIDTHS = sorted({int(w) for w in env_list("DJANGO_PHOTO_RENDITION_WIDTHS")}) or [
+    320,
+    640,
+    960,
+    1280,
+    1600,
+]
 
 LOGGING = {
     "version": 1,
