@@ -11,10 +11,12 @@ they link to the `articles:rendition` view, which makes the one file asked for o
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from . import images
@@ -206,3 +208,23 @@ def generate(photo, *, force=False):
     type(photo).objects.filter(pk=photo.pk, image=photo.image.name).update(renditions_key=key)
     photo.renditions_key = key
     return written
+
+
+def prune(storage, photos, *, older_than=timedelta(hours=1)):
+    """Delete rendition files no photo links to any more (replaced images, old focal points, old widths).
+
+    Files younger than `older_than` stay: they may belong to a photo whose save has not committed yet.
+    Returns the names deleted.
+    """
+    current = {rendition_key(photo) for photo in photos if photo.image}
+    cutoff = timezone.now() - older_than
+    deleted = []
+    keys, _ = storage.listdir("renditions") if storage.exists("renditions") else ([], [])
+    for key in sorted(set(keys) - current):
+        _, filenames = storage.listdir(f"renditions/{key}")
+        for filename in filenames:
+            name = f"renditions/{key}/{filename}"
+            if storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                deleted.append(name)
+    return deleted

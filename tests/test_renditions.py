@@ -280,3 +280,33 @@ def test_story_lists_show_lazy_card_crops(client, article_with_photo, django_ass
 
     assert f"/media/renditions/{photo.renditions_key}/card-320.webp 320w" in html
     assert 'width="750" height="500"' in html and 'loading="lazy"' in html
+
+
+@pytest.mark.django_db
+def test_regenerate_command_prunes_renditions_nothing_links_to(make_photo, media_root):
+    import os
+    import time
+
+    photo = make_photo()
+    old = renditions.renditions(photo, "card")[0]
+    photo.focal_x = 0.2
+    photo.save()
+    two_hours_ago = time.time() - 7200
+    for path in (media_root / "renditions" / old.key).iterdir():
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    out = StringIO()
+
+    call_command("regenerate_renditions", "--missing", "--prune", stdout=out)
+
+    assert not any((media_root / "renditions" / old.key).iterdir())
+    assert all((media_root / r.name).exists() for r in renditions.all_renditions(photo))
+    assert f"Pruned {len(renditions.all_renditions(photo))} files" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_prune_keeps_recent_files_of_photos_not_yet_committed(make_photo, media_root):
+    photo = make_photo()
+    Photo.objects.filter(pk=photo.pk).delete()  # as another transaction sees a photo still being saved
+
+    assert renditions.prune(photo.image.storage, Photo.objects.all()) == []
+    assert (media_root / renditions.renditions(photo, "full")[0].name).exists()

@@ -16,9 +16,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--missing", action="store_true", help="Only make the files that are not in storage; keep the others."
         )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Then delete rendition files no photo links to any more (older than an hour). Not with IDs.",
+        )
 
     def handle(self, *args, **options):
         ids = options["photos"]
+        if ids and options["prune"]:
+            raise CommandError("--prune looks at every photo; run it without photo IDs")
         photos = Photo.objects.exclude(image="").order_by("pk")
         if ids:
             photos = photos.filter(pk__in=ids)
@@ -34,3 +41,8 @@ class Command(BaseCommand):
             if options["verbosity"] >= 2:
                 self.stdout.write(f"{photo}: {written} files")
         self.stdout.write(self.style.SUCCESS(f"Renditions: {done} photos, {files} files written."))
+        if options["prune"]:
+            deleted = renditions.prune(Photo._meta.get_field("image").storage, photos.iterator(chunk_size=200))
+            if options["verbosity"] >= 2:
+                self.stdout.write("\n".join(f"deleted {name}" for name in deleted))
+            self.stdout.write(self.style.SUCCESS(f"Pruned {len(deleted)} files no photo links to."))
