@@ -6,6 +6,7 @@ server (DEBUG off) serves no media.
 import mimetypes
 
 import pytest
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from articles import renditions
@@ -42,6 +43,9 @@ def page(live_server, media_root, monkeypatch):
         page.route(f"{live_server.url}/media/**", serve_media)
         yield page
         browser.close()
+        # While Playwright runs, the ORM works in another context with its own connection: close it, or
+        # PostgreSQL refuses to drop the test database at the end of the run.
+        connections.close_all()
 
 
 def test_browser_loads_the_lead_picture_in_a_modern_format(page, live_server, article_with_photo):
