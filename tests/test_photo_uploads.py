@@ -208,3 +208,16 @@ def test_colour_profile_is_applied_and_dropped(media_root, media_files):
         assert "icc_profile" not in image.info, name
     stored = Image.open(Photo.objects.get().image.path)
     assert stored.getpixel((5, 5)) == pytest.approx((10, 200, 30), abs=4)
+
+
+@pytest.mark.django_db
+def test_saving_a_bad_file_without_a_form_stores_nothing(media_files):
+    from django.db import transaction
+
+    from articles.images import UploadRejected
+
+    with pytest.raises(UploadRejected, match="not a JPEG, PNG, WebP or GIF"), transaction.atomic():
+        Photo.objects.create(image=upload("notes.jpg", b"plain text, not a picture"), alt_text="x")
+
+    assert Photo.objects.count() == 0
+    assert media_files() == []
