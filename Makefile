@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve migrate test setup lint fixtures clean
+.PHONY: run serve migrate test bench setup lint fixtures clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(bin/find-python) && echo "Using $$python" && \
@@ -33,6 +33,10 @@ migrate: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print their numbers (-s); they are not part of `make test`.
+bench: $(VENV)/.installed
+	$(PY) -m pytest benchmarks -q -s
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -751,10 +751,68 @@ def shared_preview_url(link):
     return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
 
 
+class ImageFilter(admin.SimpleListFilter):
+    title = "image"
+    parameter_name = "image"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing (caption waiting for its picture)"), ("present", "Uploaded")]
+
+    def queryset(self, request, queryset):
+        missing = Q(image="") | Q(image__isnull=True)
+        if self.value() == "missing":
+            return queryset.filter(missing)
+        if self.value() == "present":
+            return queryset.exclude(missing)
+        return queryset
+
+
+class AltTextFilter(admin.SimpleListFilter):
+    title = "alt text"
+    parameter_name = "alt_text"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(alt_text="")
+        return queryset
+
+
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "thumbnail", "credit", "width", "height", "created_at"]
+    list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
+    list_filter = [ImageFilter, AltTextFilter]
     search_fields = ["credit", "alt_text", "captions__text"]
+    fields = ["image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
+    readonly_fields = ["preview"]
+
+    class Media:
+        css = {"all": ["articles/focal-point.css"]}
+        js = ["articles/focal-point.js"]
+
+    @admin.display(boolean=True, description="image")
+    def has_image(self, photo):
+        return bool(photo.image)
+
+    @admin.display(boolean=True, description="alt text")
+    def has_alt_text(self, photo):
+        return bool(photo.alt_text.strip())
+
+    @admin.display(description="focal point")
+    def preview(self, photo):
+        if not photo.image:
+            return "No image yet."
+        # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
+        return format_html(
+            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" alt="">'
+            '<span class="focal-point-marker" hidden></span></div>'
+            "<p>Click the picture on what crops must keep.</p>",
+            photo.focal_x,
+            photo.focal_y,
+            photo.image.url,
+        )
 
     @admin.display(description="Thumbnail")
     def thumbnail(self, photo):

@@ -1,13 +1,21 @@
 import hashlib
 import json
+import logging
 
 import reversion
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from . import renditions
+from .fields import PhotoImageField
+
+logger = logging.getLogger(__name__)
 
 
 class SectionManager(models.Manager):
@@ -176,6 +184,25 @@ class Article(models.Model):
         self.version += 1
         return results
 
+    def clean(self):
+        if self.status == self.Status.PUBLISHED and (problems := self.publish_problems()):
+            raise ValidationError(problems)
+
+    def publish_problems(self):
+        """What stops this story from being published, as messages for the editor; empty when nothing does.
+
+        Article.clean() calls it, so forms refuse to publish; every other way of publishing (admin actions,
+        commands) must call it too. Today's rule: every photo with an image has alt text.
+        """
+        if self.pk is None:
+            return []
+        return [
+            f"Photo “{caption.photo}” needs alt text before the story is published: describe the image for "
+            "readers who cannot see it (the caption does not do that)."
+            for caption in self.captions.select_related("photo")
+            if caption.photo.needs_alt_text
+        ]
+
     @property
     def paragraphs(self):
         return [p for p in self.body.split("\n\n") if p.strip()]
@@ -212,19 +239,71 @@ def content_hash(headline, captions, paragraphs):
 class Photo(models.Model):
     """An image asset. A wire caption can arrive before its picture, so the file is optional."""
 
-    image = models.ImageField(upload_to="photos/%Y/%m/", blank=True, width_field="width", height_field="height")
+    image = PhotoImageField(
+        upload_to="photos/%Y/%m/",
+        blank=True,
+        width_field="width",
+        height_field="height",
+        help_text="JPEG, PNG, WebP or GIF. Location and camera details are removed; the picture is turned upright.",
+    )
     credit = models.CharField(max_length=200, blank=True, help_text='Agency and/or photographer, e.g. "Reuters".')
-    alt_text = models.CharField(max_length=300, blank=True, help_text="Describes the image for screen readers.")
+    alt_text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Describes the image for readers who cannot see it; required before it appears in a published "
+        "story. Not the caption.",
+    )
+    focal_x = models.FloatField(
+        "focal point (across)",
+        default=0.5,
+        db_default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="What crops must keep: 0 is the left edge, 0.5 the middle, 1 the right edge.",
+    )
+    focal_y = models.FloatField(
+        "focal point (down)",
+        default=0.5,
+        db_default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="0 is the top edge, 0.5 the middle, 1 the bottom edge.",
+    )
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The rendition set (renditions.rendition_key) that is completely in storage; pages link to it directly.
+    renditions_key = models.CharField(max_length=40, blank=True, editable=False, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(focal_x__gte=0, focal_x__lte=1, focal_y__gte=0, focal_y__lte=1),
+                name="photo_focal_point_inside",
+            ),
+        ]
 
     def __str__(self):
         name = self.image.name.rsplit("/", 1)[-1] if self.image else "no image yet"
         return f"{name} ({self.credit})" if self.credit else name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self.image and self.renditions_key != renditions.rendition_key(self):
+            # Made once, here at upload; should storage fail now, the first request for each file makes it.
+            try:
+                renditions.generate(self)
+            except OSError:
+                logger.exception("Could not make the renditions of photo %s now", self.pk)
+
+    def clean(self):
+        if self.needs_alt_text and self.pk and self.captions.filter(article__status=Article.Status.PUBLISHED).exists():
+            raise ValidationError(
+                {"alt_text": "This photo is in a published story, so it needs alt text before it can have an image."}
+            )
+
+    @property
+    def needs_alt_text(self):
+        return bool(self.image) and not self.alt_text.strip()
 
 
 @reversion.register()

@@ -142,8 +142,32 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "media/")
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 
+# Media go through the storage API only, so a bucket can replace the disk without code changes:
+# DJANGO_MEDIA_BUCKET switches to django-storages' S3 backend (see docs/photos.md).
+MEDIA_BUCKET = os.environ.get("DJANGO_MEDIA_BUCKET", "")
+if MEDIA_BUCKET:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "endpoint_url": os.environ.get("DJANGO_MEDIA_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DJANGO_MEDIA_REGION") or None,
+            "custom_domain": os.environ.get("DJANGO_MEDIA_DOMAIN") or None,
+            "location": os.environ.get("DJANGO_MEDIA_PREFIX", ""),
+            # Public-read objects with stable URLs: signing every srcset URL on every page view costs CPU and
+            # defeats browser and CDN caches.
+            "querystring_auth": False,
+            "default_acl": None,
+            # Two uploads named alike must not replace each other (the original photo is the only copy).
+            "file_overwrite": False,
+        },
+    }
+else:
+    # FileSystemStorage, except that files appear complete or not at all (see articles/storage.py).
+    MEDIA_STORAGE = {"BACKEND": "articles.storage.MediaStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -156,6 +180,18 @@ STORAGES = {
         "OPTIONS": {"location": Path(os.environ.get("DJANGO_IMPORT_ROOT", BASE_DIR / "var" / "imports"))},
     },
 }
+
+# Photos (articles/images.py, articles/renditions.py). Uploads are checked by their decoded content.
+PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
+PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
+# Widths of the responsive renditions, in pixels; an image is never enlarged past its own width.
+PHOTO_RENDITION_WIDTHS = sorted({int(w) for w in env_list("DJANGO_PHOTO_RENDITION_WIDTHS")}) or [
+    320,
+    640,
+    960,
+    1280,
+    1600,
+]
 
 # One JSON object per line in production (DJANGO_LOG_FORMAT=json), for the log shipper; plain text in development.
 # Requests are logged by newsroom.middleware ("newsroom.request"), imports by import_dump ("newsroom.import").

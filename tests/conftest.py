@@ -78,6 +78,36 @@ def make_user(db, django_user_model):
     return make
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores media in its own temporary folder, never in the repository's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def media_files(media_root):
+    """The files under MEDIA_ROOT now, as sorted relative paths."""
+
+    def files():
+        return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+
+    return files
+
+
+@pytest.fixture
+def make_photo(db):
+    """A saved Photo with an image (a 1000x500 JPEG unless `data` is given); its renditions are made on save."""
+    from tests.photos import image_bytes, upload
+
+    def make(data=None, name="photo.jpg", **fields):
+        fields.setdefault("alt_text", "Boats in a flooded harbour")
+        fields.setdefault("credit", "Reuters")
+        return Photo.objects.create(image=upload(name, data or image_bytes(size=(1000, 500))), **fields)
+
+    return make
+
+
 @pytest.fixture
 def reporter(make_user):
     return make_user("rita", "Reporters")
@@ -104,3 +134,10 @@ def reporter_client(reporter):
 @pytest.fixture
 def editor_client(editor):
     return logged_in(editor)
+
+
+@pytest.fixture
+def article_with_photo(make_article, make_photo):
+    article = make_article("Harbour Flooded Overnight")
+    Caption.objects.create(article=article, photo=make_photo(), text="The harbour at dawn.", is_lead=True)
+    return article

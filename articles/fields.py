@@ -1,0 +1,59 @@
+"""The photo upload field: what editors upload is judged by its decoded content and stored cleaned."""
+
+from pathlib import PurePosixPath
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import models
+
+from . import images
+
+
+def upload_limits():
+    return {
+        "max_bytes": int(settings.PHOTO_MAX_UPLOAD_MB * 1_000_000),
+        "max_pixels": int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000),
+    }
+
+
+class PhotoFormField(forms.ImageField):
+    # The file name proves nothing: no extension check, the content is what gets checked.
+    default_validators = []
+
+    def to_python(self, data):
+        file = forms.FileField.to_python(self, data)
+        if file is None:
+            return None
+        try:
+            image = images.open_checked(file, **upload_limits())
+        except images.UploadRejected as rejected:
+            raise ValidationError(rejected.message, code=rejected.code) from None
+        # Only the verdict is kept, not the decoded pixels: saving cleans the file from its bytes.
+        file.content_type = image.get_format_mimetype()
+        file.seek(0)
+        return file
+
+
+class PhotoImageField(models.ImageField):
+    """An ImageField that stores every new file cleaned: upright, without EXIF/XMP metadata (GPS position,
+    camera serial numbers), named after its real format. A file that is not an acceptable image raises
+    images.UploadRejected before anything is stored.
+    """
+
+    default_validators = []
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PhotoFormField, **kwargs})
+
+    def pre_save(self, model_instance, add):
+        file = getattr(model_instance, self.attname)
+        # _committed is how FileField itself tells a new upload from the file already in storage.
+        if file and not file._committed:
+            cleaned = images.clean(file.file, **upload_limits())
+            name = PurePosixPath(file.name).with_suffix(f".{cleaned.extension}").name
+            file.save(name, ContentFile(cleaned.data), save=False)
+            setattr(model_instance, self.width_field, cleaned.width)
+            setattr(model_instance, self.height_field, cleaned.height)
+        return super().pre_save(model_instance, add)

@@ -1,0 +1,56 @@
+"""Images built in memory with Pillow for the photo tests."""
+
+import io
+import struct
+import zlib
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+ORIENTATION = 0x0112
+GPS_IFD = 0x8825
+BODY_SERIAL = 0xA431
+
+
+def image_bytes(fmt="JPEG", size=(800, 600), color=(200, 30, 30), mode="RGB", **save_options):
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, fmt, **save_options)
+    return out.getvalue()
+
+
+def halves_bytes(size=(3000, 1000), left=(255, 0, 0), right=(0, 0, 255)):
+    """A PNG whose left half is one colour and right half another, to see where a crop was taken."""
+    image = Image.new("RGB", size, left)
+    image.paste(right, (size[0] // 2, 0, size[0], size[1]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def camera_jpeg(size=(600, 400), orientation=6):
+    """A JPEG as a phone writes it: landscape pixels, an orientation tag, GPS position and a serial number."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"
+    exif[BODY_SERIAL] = "SN-0042-SECRET"
+    exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+    image = Image.new("RGB", size, (10, 120, 10))
+    # A red top band, to check the picture is turned upright and not just relabelled.
+    image.paste((255, 0, 0), (0, 0, size[0], size[1] // 4))
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, xmp=b"<x:xmpmeta><exif:GPSLatitude>51,30N</exif:GPSLatitude></x:xmpmeta>")
+    return out.getvalue()
+
+
+def png_declaring(width, height):
+    """A tiny PNG whose header claims width x height pixels: a decompression bomb's calling card."""
+    data = bytearray(image_bytes("PNG", size=(1, 1)))
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13]))
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def upload(name, data, content_type="image/jpeg"):
+    return SimpleUploadedFile(name, data, content_type=content_type)

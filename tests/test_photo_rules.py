@@ -1,0 +1,138 @@
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from articles.models import Article, Caption, Photo
+
+
+@pytest.fixture
+def draft_with_photo(make_article, make_photo):
+    article = make_article("Storm Reaches the Coast", status=Article.Status.DRAFT)
+    photo = make_photo(alt_text="")
+    Caption.objects.create(article=article, photo=photo, text="Waves over the sea wall.", is_lead=True)
+    return article
+
+
+@pytest.mark.django_db
+def test_story_with_a_photo_lacking_alt_text_cannot_be_published(draft_with_photo):
+    problems = draft_with_photo.publish_problems()
+    assert len(problems) == 1
+    assert "needs alt text" in problems[0]
+
+    draft_with_photo.full_clean()  # drafts may wait for their alt text
+    draft_with_photo.status = Article.Status.PUBLISHED
+    draft_with_photo.published_at = timezone.now()
+    with pytest.raises(ValidationError, match="needs alt text"):
+        draft_with_photo.full_clean()
+
+
+@pytest.mark.django_db
+def test_caption_is_not_alt_text(draft_with_photo):
+    caption = draft_with_photo.captions.get()
+    assert caption.text
+
+    assert draft_with_photo.publish_problems()
+
+
+@pytest.mark.django_db
+def test_story_can_be_published_once_its_photos_have_alt_text(draft_with_photo):
+    Photo.objects.update(alt_text="Waves breaking over a sea wall")
+    draft_with_photo.status = Article.Status.PUBLISHED
+    draft_with_photo.published_at = timezone.now()
+
+    assert draft_with_photo.publish_problems() == []
+    draft_with_photo.full_clean()
+
+
+@pytest.mark.django_db
+def test_photo_waiting_for_its_image_does_not_block_publishing(make_article):
+    article = make_article("Wire Story", status=Article.Status.DRAFT)
+    Caption.objects.create(article=article, photo=Photo.objects.create(credit="AFP"), text="Caption from the wire.")
+
+    assert article.publish_problems() == []
+
+
+@pytest.mark.django_db
+def test_image_without_alt_text_cannot_join_a_published_story(make_article, make_photo):
+    article = make_article("Published Wire Story")
+    photo = Photo.objects.create(credit="AFP")
+    Caption.objects.create(article=article, photo=photo, text="Caption from the wire.")
+    photo.full_clean()
+
+    photo.image = make_photo().image
+    with pytest.raises(ValidationError, match="needs alt text"):
+        photo.full_clean()
+
+
+@pytest.mark.django_db
+def test_admin_refuses_to_publish_without_alt_text(admin_client, draft_with_photo):
+    article = draft_with_photo
+    data = {
+        "headline": article.headline,
+        "slug": article.slug,
+        "section": article.section.pk,
+        "body": article.body,
+        "language": "en",
+        "status": "published",
+        "published_at_0": "2026-01-01",
+        "published_at_1": "10:00:00",
+    }
+    caption = article.captions.get()
+    data.update(
+        {
+            "captions-TOTAL_FORMS": 1,
+            "captions-INITIAL_FORMS": 1,
+            "captions-0-id": caption.pk,
+            "captions-0-article": article.pk,
+            "captions-0-photo": caption.photo.pk,
+            "captions-0-text": caption.text,
+            "captions-0-order": 0,
+            "captions-0-is_lead": "on",
+        }
+    )
+
+    response = admin_client.post(f"/admin/articles/article/{article.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "needs alt text" in response.text
+    article.refresh_from_db()
+    assert article.status == Article.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_photo_without_image_renders_caption_and_credit_without_a_broken_image(client, make_article):
+    article = make_article("Wire Story Waiting for Its Picture")
+    photo = Photo.objects.create(credit="AFP")
+    Caption.objects.create(article=article, photo=photo, text="Rescuers at the scene.", is_lead=True)
+
+    html = client.get(article.get_absolute_url()).text
+
+    figure = re.search(r"<figure>.*?</figure>", html, re.S).group()
+    assert "Rescuers at the scene." in figure and "(AFP)" in figure
+    assert "<img" not in figure and "<picture" not in figure
+    assert "og:image" not in html
+
+
+@pytest.mark.django_db
+def test_admin_lists_photos_missing_their_image(admin_client, make_photo):
+    make_photo(credit="Reuters")
+    Photo.objects.create(credit="Wire without picture")
+
+    missing = admin_client.get("/admin/articles/photo/?image=missing").text
+    present = admin_client.get("/admin/articles/photo/?image=present").text
+
+    assert "Wire without picture" in missing and "Reuters" not in missing
+    assert "Reuters" in present and "Wire without picture" not in present
+
+
+@pytest.mark.django_db
+def test_admin_photo_page_shows_the_focal_point(admin_client, make_photo):
+    photo = make_photo(focal_x=0.25, focal_y=0.75)
+
+    html = admin_client.get(f"/admin/articles/photo/{photo.pk}/change/").text
+
+    assert 'class="focal-point" data-x="0.25" data-y="0.75"' in html
+    assert "articles/focal-point.js" in html
+    assert 'name="focal_x"' in html and 'name="focal_y"' in html

@@ -1,0 +1,223 @@
+import io
+
+import pytest
+from django.forms import modelform_factory
+from PIL import Image
+
+from articles.models import Photo
+from tests.photos import BODY_SERIAL, GPS_IFD, ORIENTATION, camera_jpeg, image_bytes, png_declaring, upload
+
+PhotoForm = modelform_factory(Photo, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])
+
+
+def submit(file):
+    form = PhotoForm(
+        data={"alt_text": "A street", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5}, files={"image": file}
+    )
+    if form.is_valid():
+        form.save()
+    return form
+
+
+def assert_refused(form, code, words, media_files):
+    assert not form.is_valid()
+    assert [error.code for error in form.errors.as_data()["image"]] == [code]
+    assert words in form.errors["image"][0]
+    assert Photo.objects.count() == 0
+    assert media_files() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fmt", "extension", "mode"),
+    [("JPEG", "jpg", "RGB"), ("PNG", "png", "RGBA"), ("WEBP", "webp", "RGB"), ("GIF", "gif", "P")],
+)
+def test_each_allowed_format_is_accepted_and_stored(fmt, extension, mode, media_files):
+    form = submit(upload(f"picture.{extension}", image_bytes(fmt, mode=mode, color=1 if mode == "P" else None)))
+
+    assert form.is_valid(), form.errors
+    photo = Photo.objects.get()
+    assert photo.image.name.endswith(f"picture.{extension}")
+    assert (photo.width, photo.height) == (800, 600)
+    assert Image.open(photo.image.path).format == fmt
+
+
+@pytest.mark.django_db
+def test_renamed_text_file_is_refused(media_files):
+    form = submit(upload("holiday.jpg", b"Just some notes, not a picture at all.\n" * 20))
+
+    assert_refused(form, "not_an_image", "not a JPEG, PNG, WebP or GIF image", media_files)
+
+
+@pytest.mark.django_db
+def test_truncated_jpeg_is_refused(media_files):
+    whole = image_bytes("JPEG", size=(1200, 900))
+
+    form = submit(upload("cut.jpg", whole[: len(whole) // 2]))
+
+    assert_refused(form, "corrupt", "damaged or incomplete", media_files)
+
+
+@pytest.mark.django_db
+def test_decompression_bomb_is_refused_before_decoding(media_files):
+    bomb = png_declaring(100_000, 100_000)
+    assert len(bomb) < 100
+
+    form = submit(upload("small.png", bomb, "image/png"))
+
+    assert_refused(form, "too_many_pixels", "limit of 60 megapixels", media_files)
+
+
+@pytest.mark.django_db
+def test_pixel_limit_comes_from_settings(settings, media_files):
+    settings.PHOTO_MAX_MEGAPIXELS = 0.1
+
+    form = submit(upload("big.png", image_bytes("PNG", size=(400, 300)), "image/png"))
+
+    assert_refused(form, "too_many_pixels", "limit of 0.1 megapixels", media_files)
+
+
+@pytest.mark.django_db
+def test_oversized_file_is_refused(settings, media_files):
+    settings.PHOTO_MAX_UPLOAD_MB = 0.01
+    noisy = Image.effect_noise((300, 300), 100).convert("RGB")
+    out = io.BytesIO()
+    noisy.save(out, "PNG")
+    assert len(out.getvalue()) > 10_000
+
+    form = submit(upload("noise.png", out.getvalue(), "image/png"))
+
+    assert_refused(form, "too_large", "at most 0.01 MB", media_files)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["logo.svg", "logo.png"])
+def test_svg_with_a_script_is_refused_whatever_its_name(name, media_files):
+    svg = (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>"
+    )
+
+    form = submit(upload(name, svg, "image/svg+xml"))
+
+    assert_refused(form, "svg", "SVG files are not accepted", media_files)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF", "PDF"])
+def test_other_formats_pillow_can_read_are_refused(fmt, media_files):
+    form = submit(upload(f"scan.{fmt.lower()}", image_bytes(fmt)))
+
+    assert_refused(form, "not_an_image", "not a JPEG, PNG, WebP or GIF", media_files)
+
+
+@pytest.mark.django_db
+def test_stored_name_follows_the_content_not_the_upload_name():
+    form = submit(upload("really-a-png.jpg", image_bytes("PNG"), "image/jpeg"))
+
+    assert form.is_valid()
+    assert Photo.objects.get().image.name.endswith("really-a-png.png")
+
+
+@pytest.mark.django_db
+def test_exif_orientation_is_applied_to_the_stored_photo():
+    submit(upload("phone.jpg", camera_jpeg(size=(600, 400), orientation=6)))
+
+    photo = Photo.objects.get()
+    stored = Image.open(photo.image.path)
+    assert stored.size == (400, 600) == (photo.width, photo.height)
+    # Orientation 6 means "turn 90° clockwise to view": the red top band ends up on the right.
+    assert stored.getpixel((395, 300))[0] > 200
+    assert stored.getpixel((5, 300))[0] < 60
+    assert ORIENTATION not in stored.getexif()
+
+
+@pytest.mark.django_db
+def test_location_and_device_metadata_are_stripped_from_every_stored_file(media_files, media_root):
+    submit(upload("phone.jpg", camera_jpeg()))
+
+    files = media_files()
+    assert any(name.startswith("photos/") for name in files)
+    assert any(name.startswith("renditions/") for name in files)
+    for name in files:
+        data = (media_root / name).read_bytes()
+        image = Image.open(io.BytesIO(data))
+        exif = image.getexif()
+        assert GPS_IFD not in exif and BODY_SERIAL not in exif and 0x010F not in exif, name
+        assert "xmp" not in image.info and "exif" not in image.info, name
+        assert b"SN-0042-SECRET" not in data and b"GPSLatitude" not in data, name
+
+
+@pytest.mark.django_db
+def test_animated_gif_keeps_its_frames():
+    frames = [Image.new("RGB", (40, 30), color) for color in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0, comment=b"by me")
+
+    form = submit(upload("spinner.gif", out.getvalue(), "image/gif"))
+
+    assert form.is_valid(), form.errors
+    stored = Image.open(Photo.objects.get().image.path)
+    assert stored.n_frames == 3
+    assert "comment" not in stored.info
+
+
+@pytest.mark.django_db
+def test_admin_upload_shows_the_error_and_stores_nothing(admin_client, media_files):
+    response = admin_client.post(
+        "/admin/articles/photo/add/",
+        {"image": upload("notes.jpg", b"not an image"), "alt_text": "", "credit": "", "focal_x": 0.5, "focal_y": 0.5},
+    )
+
+    assert response.status_code == 200
+    assert "not a JPEG, PNG, WebP or GIF image" in response.text
+    assert Photo.objects.count() == 0
+    assert media_files() == []
+
+
+@pytest.mark.django_db
+def test_admin_upload_stores_a_clean_photo_with_its_renditions(admin_client, media_files):
+    response = admin_client.post(
+        "/admin/articles/photo/add/",
+        {
+            "image": upload("phone.jpg", camera_jpeg()),
+            "alt_text": "A field",
+            "credit": "AP",
+            "focal_x": 0.5,
+            "focal_y": 0.5,
+        },
+    )
+
+    assert response.status_code == 302
+    photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (400, 600)
+    assert photo.renditions_key
+    assert any(name.startswith(f"renditions/{photo.renditions_key}/") for name in media_files())
+
+
+@pytest.mark.django_db
+def test_colour_profile_is_applied_and_dropped(media_root, media_files):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+    submit(upload("profiled.jpg", image_bytes("JPEG", color=(10, 200, 30), icc_profile=profile)))
+
+    for name in media_files():
+        image = Image.open(media_root / name)
+        assert "icc_profile" not in image.info, name
+    stored = Image.open(Photo.objects.get().image.path)
+    assert stored.getpixel((5, 5)) == pytest.approx((10, 200, 30), abs=4)
+
+
+@pytest.mark.django_db
+def test_saving_a_bad_file_without_a_form_stores_nothing(media_files):
+    from django.db import transaction
+
+    from articles.images import UploadRejected
+
+    with pytest.raises(UploadRejected, match="not a JPEG, PNG, WebP or GIF"), transaction.atomic():
+        Photo.objects.create(image=upload("notes.jpg", b"plain text, not a picture"), alt_text="x")
+
+    assert Photo.objects.count() == 0
+    assert media_files() == []

@@ -1,0 +1,312 @@
+import re
+import shutil
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image, features
+
+from articles import images, renditions
+from articles.models import Photo
+from tests.photos import halves_bytes, image_bytes
+
+FORMATS = {"avif": "AVIF", "webp": "WEBP", "jpg": "JPEG"}
+
+
+def open_rendition(media_root, rendition):
+    return Image.open(media_root / rendition.name)
+
+
+@pytest.mark.django_db
+def test_renditions_are_made_on_upload_in_every_format_and_size(make_photo, media_root):
+    photo = make_photo(data=image_bytes(size=(2000, 1000)))
+
+    made = renditions.all_renditions(photo)
+    assert photo.renditions_key == renditions.rendition_key(photo)
+    assert {r.extension for r in made} == ({"avif", "webp", "jpg"} if features.check("avif") else {"webp", "jpg"})
+    full = sorted({r.width for r in made if r.crop == "full"})
+    assert full == [320, 640, 960, 1280, 1600]
+    for rendition in made:
+        image = open_rendition(media_root, rendition)
+        assert image.format == FORMATS[rendition.extension], rendition.name
+        assert image.size == (rendition.width, rendition.height), rendition.name
+    assert open_rendition(media_root, renditions.renditions(photo, "full")[0]).size == (320, 160)
+    assert open_rendition(media_root, renditions.renditions(photo, "social")[0]).size == (1200, 630)
+    for card in (r for r in made if r.crop == "card"):
+        assert card.width / card.height == pytest.approx(3 / 2, abs=0.01)
+
+
+@pytest.mark.django_db
+def test_small_photo_is_never_enlarged(make_photo):
+    photo = make_photo(data=image_bytes(size=(500, 400)))
+
+    assert sorted({r.width for r in renditions.renditions(photo, "full")}) == [320, 500]
+
+
+@pytest.mark.django_db
+def test_rendition_widths_come_from_settings(settings, make_photo):
+    settings.PHOTO_RENDITION_WIDTHS = [200, 400]
+
+    photo = make_photo()
+
+    assert sorted({r.width for r in renditions.renditions(photo, "full")}) == [200, 400]
+
+
+def test_focal_box_is_centred_by_default():
+    assert images.focal_box((3000, 1000), 3 / 2) == (750, 0, 2250, 1000)
+    assert images.focal_box((1000, 3000), 3 / 2) == (0, 1166, 1000, 1833)
+
+
+def test_focal_box_follows_the_focal_point_and_stays_inside():
+    assert images.focal_box((3000, 1000), 3 / 2, focal_x=0.6) == (1050, 0, 2550, 1000)
+    assert images.focal_box((3000, 1000), 3 / 2, focal_x=1.0) == (1500, 0, 3000, 1000)
+    assert images.focal_box((3000, 1000), 3 / 2, focal_x=0.0) == (0, 0, 1500, 1000)
+    assert images.focal_box((1000, 3000), 1200 / 630, focal_y=0.1) == (0, 38, 1000, 563)
+    assert images.focal_box((1000, 3000), 1200 / 630, focal_y=0.0) == (0, 0, 1000, 525)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("focal_x", "left", "right"), [(0.05, "red", "red"), (0.5, "red", "blue"), (0.95, "blue", "blue")]
+)
+def test_card_and_social_crops_keep_the_focal_point(settings, make_photo, media_root, focal_x, left, right):
+    settings.PHOTO_RENDITION_WIDTHS = [320]
+    photo = make_photo(data=halves_bytes(size=(800, 200)), name="halves.png", focal_x=focal_x)
+
+    for crop in ("card", "social"):
+        rendition = next(r for r in renditions.renditions(photo, crop) if r.extension == "jpg")
+        image = open_rendition(media_root, rendition).convert("RGB")
+        colours = [image.getpixel((x, image.height // 2)) for x in (2, image.width - 3)]
+        assert [("red" if r > b else "blue") for r, _, b in colours] == [left, right], crop
+
+
+@pytest.mark.django_db
+def test_new_focal_point_gets_new_renditions(make_photo, media_root):
+    photo = make_photo()
+    old = renditions.renditions(photo, "card")[0]
+
+    photo.focal_x = 0.1
+    photo.save()
+
+    new = renditions.renditions(photo, "card")[0]
+    assert new.name != old.name
+    assert (media_root / new.name).exists()
+    assert photo.renditions_key == new.key
+
+
+@pytest.mark.django_db
+def test_article_page_serves_a_responsive_picture(client, article_with_photo):
+    photo = article_with_photo.lead_caption.photo
+
+    html = client.get(article_with_photo.get_absolute_url()).text
+
+    picture = re.search(r"<picture>.*?</picture>", html, re.S).group()
+    if features.check("avif"):
+        assert '<source type="image/avif"' in picture
+    assert '<source type="image/webp"' in picture
+    assert f"/media/renditions/{photo.renditions_key}/full-320.webp 320w" in picture
+    assert "full-1000.jpg 1000w" in picture
+    assert 'sizes="(min-width: 48rem) 48rem, 100vw"' in picture
+    assert 'width="1000" height="500"' in picture
+    assert 'alt="Boats in a flooded harbour"' in picture
+    assert 'fetchpriority="high"' in picture and 'loading="lazy"' not in picture
+    assert (
+        f'<meta property="og:image" content="http://testserver/media/renditions/{photo.renditions_key}/social' in html
+    )
+
+
+def test_pictures_below_the_fold_load_lazily(make_photo, rf):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("articles/includes/picture.html", {"photo": make_photo(), "sizes": "20rem", "crop": "card"})
+
+    assert 'loading="lazy"' in html and "fetchpriority" not in html
+    assert 'sizes="20rem"' in html and "card-320.webp" in html
+    assert 'width="750" height="500"' in html
+
+
+@pytest.mark.django_db
+def test_page_view_does_no_image_processing(client, article_with_photo, media_files, monkeypatch):
+    made = media_files()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page view processed an image")
+
+    monkeypatch.setattr(Image, "open", refuse)
+    monkeypatch.setattr(Image.Image, "save", refuse)
+    for _ in range(3):
+        response = client.get(article_with_photo.get_absolute_url())
+        assert response.status_code == 200
+        assert "<picture>" in response.text
+
+    assert media_files() == made
+
+
+@pytest.mark.django_db
+def test_missing_rendition_is_made_on_first_request_then_served_from_storage(
+    client, article_with_photo, media_root, media_files
+):
+    photo = article_with_photo.lead_caption.photo
+    shutil.rmtree(media_root / "renditions")
+    Photo.objects.filter(pk=photo.pk).update(renditions_key="")
+    html = client.get(article_with_photo.get_absolute_url()).text
+    url = re.search(r"(/photos/\S+/full-640\.webp) 640w", html).group(1)
+    assert not any(name.startswith("renditions/") for name in media_files())
+
+    first = client.get(url)
+
+    assert first.status_code == 200
+    assert first["Content-Type"] == "image/webp"
+    assert "immutable" in first["Cache-Control"]
+    wanted = next(r for r in renditions.renditions(photo, "full") if r.filename == "full-640.webp")
+    assert [name for name in media_files() if name.startswith("renditions/")] == [wanted.name]
+    assert (media_root / wanted.name).read_bytes() == b"".join(first)
+
+    second = client.get(url)
+
+    assert second.status_code == 302
+    assert second["Location"] == f"/media/{wanted.name}"
+
+
+@pytest.mark.django_db
+def test_rendition_view_refuses_unknown_and_stale_names(client, make_photo):
+    photo = make_photo()
+    key = photo.renditions_key
+
+    assert client.get(f"/photos/{photo.pk}/{key}/full-777.webp").status_code == 404
+    assert client.get(f"/photos/{photo.pk}/{key}/full-320.bmp").status_code == 404
+    assert client.get(f"/photos/{photo.pk}/0000/full-320.webp").status_code == 404
+    assert client.get(f"/photos/{photo.pk + 1}/{key}/full-320.webp").status_code == 404
+
+
+@pytest.mark.django_db
+def test_two_concurrent_first_requests_store_one_file(make_photo, media_root, media_files, monkeypatch):
+    photo = make_photo()
+    wanted = renditions.renditions(photo, "full")[1]
+    (media_root / wanted.name).unlink()
+    both_rendered = threading.Barrier(2, timeout=20)
+    encode = images.encode
+
+    def encode_in_step(*args, **kwargs):
+        data = encode(*args, **kwargs)
+        both_rendered.wait()  # neither stores before both have found the file missing and rendered it
+        return data
+
+    monkeypatch.setattr(images, "encode", encode_in_step)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(renditions.ensure(photo, wanted))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 2 and results[0] == results[1] and results[0]
+    assert (media_root / wanted.name).read_bytes() == results[0]
+    siblings = [name for name in media_files() if name.startswith(f"renditions/{wanted.key}/full-{wanted.width}")]
+    assert siblings == sorted(
+        f"renditions/{wanted.key}/full-{wanted.width}.{ext}" for ext in images.rendition_formats()
+    )
+
+
+@pytest.mark.django_db
+def test_regenerate_command_remakes_every_rendition(make_photo, media_root, media_files):
+    photos = [make_photo(), make_photo(data=image_bytes("PNG", size=(700, 700)), name="square.png")]
+    Photo.objects.create(credit="AFP")  # a wire caption without its picture: nothing to make
+    expected = sorted(r.name for photo in photos for r in renditions.all_renditions(photo))
+    shutil.rmtree(media_root / "renditions")
+    out = StringIO()
+
+    call_command("regenerate_renditions", stdout=out)
+
+    assert [name for name in media_files() if name.startswith("renditions/")] == expected
+    assert f"2 photos, {len(expected)} files written" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_regenerate_command_with_missing_only_fills_gaps(make_photo, media_root):
+    photo = make_photo()
+    gap = renditions.renditions(photo, "card")[0]
+    (media_root / gap.name).unlink()
+    out = StringIO()
+
+    call_command("regenerate_renditions", photo.pk, "--missing", stdout=out)
+
+    assert (media_root / gap.name).exists()
+    assert "1 photos, 1 files written" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_regenerate_command_names_unknown_photos():
+    with pytest.raises(CommandError, match="no photo with an image has id 999"):
+        call_command("regenerate_renditions", 999)
+
+
+def test_media_storage_never_overwrites_and_leaves_no_partial_files(media_root):
+    from django.core.files.base import ContentFile
+
+    from articles.storage import MediaStorage
+
+    storage = MediaStorage()
+    first = storage.save("renditions/k/full-320.jpg", ContentFile(b"first"))
+    second = storage.save("renditions/k/full-320.jpg", ContentFile(b"second"))
+
+    assert first == "renditions/k/full-320.jpg" and second != first
+    assert storage.open(first).read() == b"first" and storage.open(second).read() == b"second"
+    assert sorted(p.name for p in (media_root / "renditions" / "k").iterdir()) == sorted(
+        [first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]]
+    )
+
+
+@pytest.mark.django_db
+def test_photos_after_the_lead_load_lazily(client, article_with_photo, make_photo):
+    from articles.models import Caption
+
+    Caption.objects.create(article=article_with_photo, photo=make_photo(), text="The quay at noon.", order=1)
+
+    html = client.get(article_with_photo.get_absolute_url()).text
+
+    lead, second = re.findall(r"<figure>.*?</figure>", html, re.S)
+    assert 'fetchpriority="high"' in lead and "The harbour at dawn." in lead
+    assert 'loading="lazy"' in second and "fetchpriority" not in second and "The quay at noon." in second
+
+
+@pytest.mark.django_db
+def test_story_lists_show_lazy_card_crops(client, article_with_photo, django_assert_max_num_queries):
+    photo = article_with_photo.lead_caption.photo
+
+    with django_assert_max_num_queries(6):
+        html = client.get("/").text
+
+    assert f"/media/renditions/{photo.renditions_key}/card-320.webp 320w" in html
+    assert 'width="750" height="500"' in html and 'loading="lazy"' in html
+
+
+@pytest.mark.django_db
+def test_regenerate_command_prunes_renditions_nothing_links_to(make_photo, media_root):
+    import os
+    import time
+
+    photo = make_photo()
+    old = renditions.renditions(photo, "card")[0]
+    photo.focal_x = 0.2
+    photo.save()
+    two_hours_ago = time.time() - 7200
+    for path in (media_root / "renditions" / old.key).iterdir():
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    out = StringIO()
+
+    call_command("regenerate_renditions", "--missing", "--prune", stdout=out)
+
+    assert not any((media_root / "renditions" / old.key).iterdir())
+    assert all((media_root / r.name).exists() for r in renditions.all_renditions(photo))
+    assert f"Pruned {len(renditions.all_renditions(photo))} files" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_prune_keeps_recent_files_of_photos_not_yet_committed(make_photo, media_root):
+    photo = make_photo()
+    Photo.objects.filter(pk=photo.pk).delete()  # as another transaction sees a photo still being saved
+
+    assert renditions.prune(photo.image.storage, Photo.objects.all()) == []
+    assert (media_root / renditions.renditions(photo, "full")[0].name).exists()
