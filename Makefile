@@ -34,9 +34,9 @@ migrate: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks print their numbers (-s); they are not part of `make test`.
+# Benchmarks (bench/run.py): BENCH_ARGS=--quick for a short run. `make test` runs them at a tiny N.
 bench: $(VENV)/.installed
-	$(PY) -m pytest benchmarks -q -s
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

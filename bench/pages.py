@@ -4,6 +4,7 @@ Also counts the SQL queries each page runs, which must not grow with the number 
 """
 
 import json
+import statistics
 import os
 import re
 import socket
@@ -85,37 +86,34 @@ def wrk(url, seconds, connections=16):
     return {"rps": rps, "p50_ms": percentile(50), "p99_ms": percentile(99)}
 
 
-def page_urls(env):
-    """Ask Django (in a child, against the benchmark database) for one URL of each kind of page."""
-    script = "import json; from bench.probe import urls; print(json.dumps(urls()))"
-    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+def probe(env, function):
+    """Call a function of bench/probe.py in a child process against the benchmark database."""
+    script = f"import json; from bench.probe import {function}; print(json.dumps({function}()))"
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"bench.probe.{function} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def query_counts(env):
-    script = "import json; from bench.probe import query_counts; print(json.dumps(query_counts()))"
-    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
-def bench_pages(env, seconds):
-    """Return {page: {rps, p50_ms, p99_ms, ratio}} with the trivial view's figures as the baseline."""
+def bench_pages(env, seconds, cached_pages=("home", "article")):
+    """Requests/s and latency of each page, uncached and (for cached_pages) from the page cache, beside the
+    trivial view measured before and after them by the same gunicorn."""
     subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    urls = page_urls(env)
+    urls = probe(env, "urls")
     results = {}
-    with gunicorn(env) as base:
-        for path in [TRIVIAL, *urls.values()]:  # warm every worker and cache
-            for _ in range(4):
-                urllib.request.urlopen(base + path, timeout=10).read()
-        trivial_before = wrk(base + TRIVIAL, seconds)
-        for name, path in urls.items():
-            results[name] = wrk(base + path, seconds) | {"path": path}
-        trivial_after = wrk(base + TRIVIAL, seconds)
-    trivial = {key: (trivial_before[key] + trivial_after[key]) / 2 for key in trivial_before}
+    runs = [("uncached", dict(env, DJANGO_PAGE_CACHE_SECONDS="0"), urls)]
+    runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), {k: urls[k] for k in cached_pages}))
+    trivial = []
+    for label, run_env, pages in runs:
+        with gunicorn(run_env) as base:
+            for path in [TRIVIAL, *pages.values()]:  # warm both workers (and the cache)
+                for _ in range(4):
+                    urllib.request.urlopen(base + path, timeout=30).read()
+            trivial.append(wrk(base + TRIVIAL, seconds))
+            for name, path in pages.items():
+                results[f"{name} ({label})"] = wrk(base + path, seconds) | {"path": path}
+            trivial.append(wrk(base + TRIVIAL, seconds))
+    baseline = {key: statistics.mean(run[key] for run in trivial) for key in trivial[0]}
     for figures in results.values():
-        figures["ratio"] = figures["rps"] / trivial["rps"]
-    return trivial, results
-
-
-if __name__ == "__main__":
-    print(json.dumps(bench_pages(dict(os.environ), 3), indent=2))
+        figures["ratio"] = figures["rps"] / baseline["rps"]
+    return baseline, results

@@ -1,6 +1,8 @@
-"""Run inside a child process against the benchmark database: find pages, count their queries."""
+"""Run inside a child process against the benchmark database: find pages, count queries, time searches."""
 
 import os
+import statistics
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
@@ -13,10 +15,35 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from articles.models import Article, Section  # noqa: E402
+from articles.models import Article, Caption, Photo, Section  # noqa: E402
 
 PER_PAGE = 20
+# Twenty queries a reader might type, from the corpus's vocabulary (bench/corpus.py): single words,
+# pairs, a phrase, a place, a rare word, a word that is everywhere, Arabic.
+SEARCHES = [
+    "ceasefire",
+    "sanctions",
+    "refugees",
+    "oil prices",
+    "central bank inflation",
+    "Niger",
+    "Moscow",
+    "Gaza talks",
+    "humanitarian aid",
+    "drought harvest",
+    "court ruling",
+    "the",
+    "parliament opposition",
+    "treaty",
+    "summit envoy",
+    '"security forces"',
+    "election",
+    "investors markets",
+    "الحكومة",
+    "border region attack",
+]
 
 
 def biggest_section():
@@ -33,15 +60,61 @@ def urls():
         "section": section.get_absolute_url(),
         f"section page {deep}": f"{section.get_absolute_url()}?page={deep}",
         "article": article.get_absolute_url(),
+        "search": reverse("articles:search") + "?q=ceasefire+negotiations",
+        "feed": reverse("articles:feed"),
     }
+
+
+def story_with(paragraphs):
+    """A published story with this many paragraphs and as many captioned photos."""
+    now = timezone.now()
+    article = Article.objects.create(
+        headline=f"Bench story with {paragraphs} paragraphs",
+        slug=f"bench-{paragraphs}-{now.timestamp():.0f}",
+        section=biggest_section(),
+        body="\n\n".join(f"Paragraph {n}." for n in range(paragraphs)),
+        status=Article.Status.PUBLISHED,
+        published_at=now,
+    )
+    for n in range(paragraphs):
+        photo = Photo.objects.create(credit="Reuters", alt_text=f"Photo {n}")
+        Caption.objects.create(article=article, photo=photo, text=f"Caption {n}.", order=n, is_lead=n == 0)
+    return article
 
 
 def query_counts():
     client = Client()
+    pages = urls()
+    small, large = story_with(3), story_with(60)
+    pages |= {
+        "article, 3 paragraphs and photos": small.get_absolute_url(),
+        "article, 60 paragraphs and photos": large.get_absolute_url(),
+    }
     counts = {}
-    for name, path in urls().items():
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        counts[name] = len(queries)
+    try:
+        for name, path in pages.items():
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            counts[name] = len(queries)
+    finally:
+        for article in (small, large):
+            photos = list(Photo.objects.filter(captions__article=article))
+            article.delete()
+            for photo in photos:
+                photo.delete()
     return counts
+
+
+def search_latency():
+    """p50/p95 in ms of the search page for twenty typical queries (each run twice: the second is timed)."""
+    client = Client()
+    timings = []
+    for query in SEARCHES:
+        client.get(reverse("articles:search"), {"q": query})
+        started = time.perf_counter()
+        response = client.get(reverse("articles:search"), {"q": query})
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (query, response.status_code)
+    timings.sort()
+    return {"p50_ms": statistics.median(timings), "p95_ms": timings[int(len(timings) * 0.95) - 1]}

@@ -1,4 +1,4 @@
-"""Photo benchmarks (`make bench`): what a rendition set costs, and proof that page views cost none of it.
+"""Photo benchmarks (run by `make bench` through bench/run.py): what a rendition set costs, and proof that page views cost none of it.
 
 Numbers are printed, not asserted (timings depend on the machine); the only assertion is that a page view
 opens and encodes no image at all.
@@ -36,7 +36,8 @@ def camera_sized_jpeg(seed):
 
 
 def report(label, value):
-    print(f"\n  {label:<48} {value}")
+    """One figure, in the form bench/run.py collects into its table."""
+    print(f"\nBENCH {label}: {value}")
 
 
 @pytest.mark.django_db
