@@ -4,10 +4,9 @@ Also counts the SQL queries each page runs, which must not grow with the number 
 """
 
 import json
-import statistics
-import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time

@@ -1,4 +1,5 @@
-"""Photo benchmarks (run by `make bench` through bench/run.py): what a rendition set costs, and proof that page views cost none of it.
+"""Photo benchmarks, run by `make bench` (bench/run.py): what a rendition set costs, and proof that page
+views cost none of it.
 
 Numbers are printed, not asserted (timings depend on the machine); the only assertion is that a page view
 opens and encodes no image at all.
