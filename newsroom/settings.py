@@ -195,6 +195,7 @@ PHOTO_RENDITION_WIDTHS = sorted({int(w) for w in env_list("DJANGO_PHOTO_RENDITIO
 
 # One JSON object per line in production (DJANGO_LOG_FORMAT=json), for the log shipper; plain text in development.
 # Requests are logged by newsroom.middleware ("newsroom.request"), imports by import_dump ("newsroom.import").
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -205,7 +206,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
+            "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
@@ -214,6 +215,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
         "axes": {"level": "WARNING"},  # otherwise a banner at every start
+        # In a terminal, import_dump says the same thing itself; the JSON line is for log shippers.
+        "newsroom.import": {"level": "INFO" if LOG_FORMAT == "json" else "CRITICAL"},
     },
 }
 

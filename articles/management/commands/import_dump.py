@@ -65,8 +65,7 @@ class Command(BaseCommand):
         except ImportAborted as exc:
             progress.done()
             log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
-            hint = "Nothing was imported (use --skip-invalid to import the valid stories)."
-            raise CommandError(f"{exc.error}\n{hint}") from None
+            raise CommandError(f"{exc.error} (nothing imported; --skip-invalid imports the valid stories)") from None
         progress.done()
         outcome = importer.outcome
         if not options["dry_run"]:
