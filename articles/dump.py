@@ -9,6 +9,7 @@ import codecs
 import re
 import unicodedata
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
@@ -64,7 +65,7 @@ class DumpError:
         return f"{self.source}:{self.line}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A run of non-blank lines, with the number of blank lines before it."""
 
@@ -109,8 +110,8 @@ class FileError(Exception):
         self.message = message
 
 
-def read_lines(stream):
-    """Yield (line number, cleaned text or None, decoding problem or None) from a binary stream.
+def read_chunks(stream):
+    """Yield (number of the first line, cleaned lines, {line number: decoding problem}) from a binary stream.
 
     Reads about a megabyte at a time and does the byte-level work (line endings, decoding, spacing) on
     the whole chunk, which is many times faster than line by line; a chunk that is not valid UTF-8 is
@@ -146,19 +147,21 @@ def read_lines(stream):
             raw_lines = chunk.split(b"\n")
             if raw_lines[-1] == b"":
                 raw_lines.pop()
-            for raw in raw_lines:
-                lineno += 1
+            lines, problems = [], {}
+            for number, raw in enumerate(raw_lines, lineno + 1):
                 try:
-                    yield lineno, clean(raw.decode("utf-8")), None
+                    lines.append(clean(raw.decode("utf-8")))
                 except UnicodeDecodeError as exc:
-                    yield lineno, None, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                    lines.append("")
+                    problems[number] = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            yield lineno + 1, lines, problems
+            lineno += len(lines)
             continue
         lines = clean_chunk(text).split("\n")
         if lines[-1] == "":
             lines.pop()
-        for line in lines:
-            lineno += 1
-            yield lineno, line.strip(" "), None
+        yield lineno + 1, lines, {}
+        lineno += len(lines)
 
 
 def clean_chunk(text):
@@ -179,22 +182,24 @@ def clean_chunk(text):
 def read_blocks(stream):
     block = None
     blanks = 0
-    for lineno, text, problem in read_lines(stream):
-        if problem:
-            if block is None:
-                block = Block(lineno, [], blanks)
-            block.errors.append((lineno, problem))
-            continue
-        if not text:
-            if block is not None:
-                yield block
-                block = None
-                blanks = 0
-            blanks += 1
-            continue
-        if block is None:
-            block = Block(lineno, [], blanks)
-        block.lines.append(text)
+    for first, lines, problems in read_chunks(stream):
+        for lineno, text in enumerate(lines, first):
+            if problems and lineno in problems:
+                if block is None:
+                    block = Block(lineno, [], blanks)
+                block.errors.append((lineno, problems[lineno]))
+                continue
+            text = text.strip(" ")
+            if not text:
+                if block is not None:
+                    yield block
+                    block = None
+                    blanks = 0
+                blanks += 1
+            elif block is None:
+                block = Block(lineno, [text], blanks)
+            else:
+                block.lines.append(text)
     if block is not None:
         yield block
 
@@ -204,19 +209,19 @@ class Lookahead:
 
     def __init__(self, iterable):
         self._it = iter(iterable)
-        self._buffer = []
+        self._buffer = deque()
 
     def peek(self, n=0):
-        while len(self._buffer) <= n:
-            try:
-                self._buffer.append(next(self._it))
-            except StopIteration:
+        buffer = self._buffer
+        while len(buffer) <= n:
+            item = next(self._it, None)
+            if item is None:
                 return None
-        return self._buffer[n]
+            buffer.append(item)
+        return buffer[n]
 
     def pop(self):
-        self.peek()
-        return self._buffer.pop(0) if self._buffer else None
+        return self._buffer.popleft() if self._buffer or self.peek() is not None else None
 
 
 def _same(a, b):

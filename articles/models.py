@@ -1,5 +1,4 @@
 import hashlib
-import json
 import logging
 
 import reversion
@@ -232,7 +231,9 @@ class Article(models.Model):
 
 
 def content_hash(headline, captions, paragraphs):
-    payload = json.dumps([headline, [list(c) for c in captions], list(paragraphs)], ensure_ascii=False)
+    # ASCII separators (\x1d-\x1f) cannot occur in imported text: the parser turns them into spaces.
+    captions = "\x1e".join(f"{text}\x1f{credit}" for text, credit in captions)
+    payload = "\x1d".join([headline, captions, *paragraphs])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
