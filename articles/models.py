@@ -121,6 +121,8 @@ class Article(models.Model):
     source_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     source_file = models.CharField(max_length=255, blank=True, editable=False)
     import_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # SHA-256 of the dump file that last created or updated the story (see ImportedDump).
+    source_digest = models.CharField(max_length=64, blank=True, editable=False, default="", db_default="")
 
     objects = ArticleQuerySet.as_manager()
 
@@ -130,6 +132,7 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["section", "status", "-published_at"], name="article_section_listing"),
             models.Index(fields=["status", "-published_at"], name="article_listing"),
+            models.Index(fields=["source_digest"], name="article_source_digest"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -388,3 +391,22 @@ class PreviewLink(models.Model):
             and timezone.now() < self.expires_at
             and self.article.status != Article.Status.WITHDRAWN
         )
+
+
+class ImportedDump(models.Model):
+    """A dump file that import_dump read whole, every story of it created or updated by that run.
+
+    Re-importing the byte-identical file is then one query: if all its stories still carry its digest,
+    nothing can have changed at the source, and the file is skipped instead of parsed again.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    stories = models.PositiveIntegerField()
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.stories} stories)"

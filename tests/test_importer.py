@@ -263,3 +263,21 @@ def test_large_dump_imports_in_batches(tmp_path):
     assert "created 1200" in import_dump(dump)
     assert Caption.objects.count() == 1200
     assert "unchanged 1200" in import_dump(dump)
+
+
+@pytest.mark.django_db
+def test_reimporting_a_file_seen_before_still_notices_a_deleted_story():
+    import_dump(SAMPLE)
+    Article.objects.get(headline__startswith="Moscow").delete()
+    assert "created 1, updated 0, unchanged 3" in import_dump(SAMPLE)
+    assert "created 0, updated 0, unchanged 4" in import_dump(SAMPLE)
+
+
+@pytest.mark.django_db
+def test_reimporting_an_older_file_after_a_newer_one_applies_it_again(tmp_path):
+    import_dump(SAMPLE)
+    newer = tmp_path / "newer.txt"
+    newer.write_text(SAMPLE.read_text().replace("A senior Russian general", "A senior Russian army general"))
+    assert "updated 1, unchanged 3" in import_dump(newer)
+    assert "updated 1, unchanged 3" in import_dump(SAMPLE)
+    assert "army general" not in Article.objects.get(headline__startswith="Moscow").body

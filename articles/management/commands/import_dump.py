@@ -1,4 +1,5 @@
 import gzip
+import hashlib
 import logging
 import sys
 import time
@@ -61,7 +62,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 for path in files:
                     with open_dump(path) as stream:
-                        importer.run(parse(stream, str(path)), progress)
+                        digest = "" if path == "-" else file_digest(path)
+                        importer.run_file(parse(stream, str(path)), name=str(path), digest=digest, progress=progress)
         except ImportAborted as exc:
             progress.done()
             log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
@@ -112,6 +114,11 @@ def expand(paths):
             yield path
         else:
             raise CommandError(f"{path}: no such file or directory")
+
+
+def file_digest(path):
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def open_dump(path):
