@@ -69,6 +69,10 @@ class ArticleQuerySet(models.QuerySet):
     def embargoed(self):
         return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
 
+    def withdrawn(self):
+        """Stories taken down: their URLs answer 410 Gone with the reason."""
+        return self.filter(status=Article.Status.WITHDRAWN)
+
     def in_section(self, section):
         return self.filter(section=section)
 
