@@ -97,7 +97,8 @@ class SQLiteBackend:
         "articles_search_caption_update": """
             CREATE TRIGGER articles_search_caption_update AFTER UPDATE ON articles_caption BEGIN
               UPDATE articles_search SET captions = (
-                SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption WHERE article_id = articles_search.rowid
+                SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption
+                WHERE article_id = articles_search.rowid
               ) WHERE rowid IN (old.article_id, new.article_id);
             END""",
         "articles_search_caption_delete": """

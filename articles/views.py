@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F, Max, Prefetch
-from django.db.models.functions import RowNumber
 from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -125,6 +125,7 @@ class ArticleDetailView(PublishedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         article = self.article
+        kwargs["section"] = article.section  # the URL's section slug is the same story's section
         corrections = list(article.corrections.all())
         changes = [article.updated_at, *(correction.created_at for correction in corrections)]
         updated_at = max(changes) if max(changes) > article.published_at + UPDATE_GRACE else None
@@ -137,7 +138,6 @@ class ArticleDetailView(PublishedMixin, TemplateView):
         )
         return super().get_context_data(
             article=article,
-            section=article.section,
             corrections=corrections,
             updated_at=updated_at,
             related=related,
