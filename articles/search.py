@@ -254,9 +254,9 @@ class PostgreSQLBackend:
         text = " ".join(words)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM articles_article, {self.QUERY} AS query "
-                f"WHERE search_document @@ query AND id IN ({sql}) "
-                "ORDER BY ts_rank_cd(search_document, query) DESC, id DESC LIMIT %s OFFSET %s",
+                f"SELECT id FROM articles_article, (SELECT {self.QUERY} AS query) AS q "
+                f"WHERE search_document @@ q.query AND id IN ({sql}) "
+                "ORDER BY ts_rank_cd(search_document, q.query) DESC, id DESC LIMIT %s OFFSET %s",
                 [text, text, *params, limit, offset],
             )
             return [pk for (pk,) in cursor.fetchall()]
@@ -266,7 +266,7 @@ class PostgreSQLBackend:
             return {}
         text = " ".join(words)
         config = self.CONFIG.format(language="language")
-        options = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=…"
+        options = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=\" … \""
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, ts_headline({config}, standfirst || ' ' || body, {self.QUERY}, %s) "
