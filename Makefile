@@ -19,7 +19,13 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed
+# The accessibility checkers the tests run (pinned in package-lock.json; vnu-jar's Java download is skipped:
+# it runs on the machine's Java).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -31,4 +37,4 @@ fixtures: $(VENV)/.installed
 	$(PY) manage.py build_fixtures
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

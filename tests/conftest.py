@@ -12,7 +12,8 @@ SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"
 
 @pytest.fixture
 def section(db):
-    return Section.objects.get(slug="world")
+    # get_or_create: browser tests run in transactions that are flushed, migration data and all.
+    return Section.objects.get_or_create(slug="world", defaults={"name": "World", "is_default": True})[0]
 
 
 @pytest.fixture
@@ -101,3 +102,56 @@ def many_articles(section):
         return articles
 
     return make
+
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright's sync API."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls in tests are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def reader_site(make_article, section):
+    """A small site for browser tests: stories in two sections, an Arabic one, a correction."""
+    from articles.models import Correction
+
+    europe = Section.objects.get_or_create(slug="europe", defaults={"name": "Europe", "order": 30})[0]
+    lead = make_article(
+        "Floods Hit the Coast",
+        standfirst="Thousands leave their homes as rivers burst their banks.",
+        byline="Jane Reporter",
+        body="Water rose overnight in the port.\n\nThe mayor asked residents to stay away from the river.",
+    )
+    photo = Photo.objects.create(credit="Reuters", alt_text="A flooded street")
+    Caption.objects.create(article=lead, photo=photo, text="A flooded street in the port.", is_lead=True)
+    Correction.objects.create(article=lead, text="An earlier version misspelled the mayor's name.")
+    make_article("Storm Season Starts", body="Forecasters expect a busy season.")
+    make_article("Summit in Brussels Ends", section=europe, body="Leaders agreed on a budget.")
+    make_article(
+        "فيضانات تضرب الساحل",
+        slug="floods-arabic",
+        language="ar",
+        body="غمرت المياه شوارع الميناء.\n\nوقال السكان إن المياه ارتفعت بسرعة.",
+    )
+    return lead
