@@ -266,7 +266,7 @@ class PostgreSQLBackend:
             return {}
         text = " ".join(words)
         config = self.CONFIG.format(language="language")
-        options = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=\" … \""
+        options = f'StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, ts_headline({config}, standfirst || ' ' || body, {self.QUERY}, %s) "
