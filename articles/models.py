@@ -115,6 +115,8 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["section", "status", "-published_at"], name="article_section_listing"),
             models.Index(fields=["status", "-published_at"], name="article_listing"),
+            # The public site's Last-Modified is the newest edit of any story.
+            models.Index(fields=["updated_at"], name="article_updated"),
         ]
         constraints = [
             models.CheckConstraint(

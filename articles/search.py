@@ -137,6 +137,9 @@ class SQLiteBackend:
             "FROM articles_article a"
         )
 
+    # "+rowid": the unary plus keeps FTS5 from turning "rowid IN (candidates)" into one full-text lookup
+    # per candidate, which is quadratic; the match runs once and the candidates filter its rows.
+
     def match(self, words):
         # Every word quoted: FTS5 sees phrases, never operators, and ANDs them.
         return " ".join(f'"{word}"' for word in words)
@@ -145,7 +148,7 @@ class SQLiteBackend:
         sql, params = candidates
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT count(*) FROM articles_search WHERE articles_search MATCH %s AND rowid IN ({sql})",
+                f"SELECT count(*) FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql})",
                 [self.match(words), *params],
             )
             return cursor.fetchone()[0]
@@ -154,7 +157,7 @@ class SQLiteBackend:
         sql, params = candidates
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND rowid IN ({sql}) "
+                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql}) "
                 f"ORDER BY {self.RANK}, rowid DESC LIMIT %s OFFSET %s",
                 [self.match(words), *params, limit, offset],
             )

