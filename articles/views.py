@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition
 from django.views.generic import ListView, TemplateView
 
@@ -35,7 +36,11 @@ def last_change(request, *args, **kwargs):
     return max((time for time in times if time), default=None)
 
 
-conditional = method_decorator(condition(last_modified_func=last_change), name="dispatch")
+# no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
+# so a story withdrawn a minute ago is never shown from a cache.
+conditional = method_decorator(
+    [cache_control(no_cache=True), condition(last_modified_func=last_change)], name="dispatch"
+)
 
 
 def with_lead_photos(queryset):

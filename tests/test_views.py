@@ -235,6 +235,12 @@ def test_anonymous_pages_answer_conditional_requests_with_304(client, published_
     assert client.get(url, headers={"if-none-match": response["ETag"]}).status_code == 304
 
 
+@pytest.mark.django_db
+def test_pages_must_be_revalidated_before_reuse(client, published_article):
+    for url in ["/", "/world/", published_article.get_absolute_url(), "/search/?q=floods"]:
+        assert "no-cache" in client.get(url)["Cache-Control"]
+
+
 def age_everything(hours=1):
     Article.objects.update(updated_at=timezone.now() - timedelta(hours=hours))
 
