@@ -113,8 +113,10 @@ class Article(models.Model):
     class Meta:
         ordering = ["-published_at", "-pk"]
         indexes = [
-            models.Index(fields=["section", "status", "-published_at"], name="article_section_listing"),
-            models.Index(fields=["status", "-published_at"], name="article_listing"),
+            # newest_first() orders by (-published_at, -pk): with -id in the index, PostgreSQL walks it in
+            # order (index-only) even for deep pages, instead of sorting the whole section.
+            models.Index(fields=["section", "status", "-published_at", "-id"], name="article_section_listing"),
+            models.Index(fields=["status", "-published_at", "-id"], name="article_listing"),
             # The public site's Last-Modified is the newest edit of any story.
             models.Index(fields=["updated_at"], name="article_updated"),
         ]
