@@ -57,13 +57,15 @@ class PublishedMixin:
 
 
 class IdPaginationMixin:
-    """Deep pages stay fast: the paginator counts and skips over ids alone, which the listing index
-    covers, and only the page's stories are then read in full."""
+    """Deep pages stay fast: the paginator counts and skips over ids alone, which the listing index covers
+    (index-only), and only the page's stories are then read in full (bench/deep_pages.py measures it)."""
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
         ids = list(ids)
-        stories = queryset.order_by().in_bulk(ids)
+        # The ids come from the published() queryset; fetching them by primary key alone lets SQLite use
+        # the key (with the listing's filters repeated, it scanned the whole section instead).
+        stories = with_lead_photos(Article.objects.filter(pk__in=ids)).in_bulk()
         page.object_list = [stories[pk] for pk in ids]
         return paginator, page, page.object_list, is_paginated
 
