@@ -59,6 +59,8 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
         for url, body in pages.items():
             assert article.headline not in body, (article.status, url)
             assert article.slug not in body, (article.status, url)
+    for url, body in pages.items():
+        assert "Secret Agency" not in body, url  # the hidden stories' photo credit
 
 
 def search_results(client, **params):
