@@ -216,9 +216,15 @@ class PostgreSQLBackend:
             "WHERE table_name = 'articles_article' AND column_name = 'search_document'"
         )
         existed = cursor.fetchone() is not None
-        cursor.execute("ALTER TABLE articles_article ADD COLUMN IF NOT EXISTS search_document tsvector")
         cursor.execute(self.FUNCTION)
         cursor.execute(self.CAPTION_FUNCTION)
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger "
+            "WHERE tgname IN ('articles_search_document', 'articles_search_caption') AND NOT tgisinternal"
+        )
+        if existed and cursor.fetchone()[0] == 2:
+            return
+        cursor.execute("ALTER TABLE articles_article ADD COLUMN IF NOT EXISTS search_document tsvector")
         cursor.execute(
             "CREATE OR REPLACE TRIGGER articles_search_document "
             "BEFORE INSERT OR UPDATE OF headline, standfirst, body, language, search_document ON articles_article "

@@ -150,3 +150,15 @@ def test_search_index_is_rebuilt_when_reinstalled(client, published_article):
     published_article.body = "Now about glaciers."
     published_article.save()
     assert "Floods Hit the Coast" in results_page(client, q="glaciers")
+
+
+@pytest.mark.django_db
+def test_rebuild_search_index_command_reindexes_every_story(client, published_article):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert "Re-indexed 1 stories." in out.getvalue()
+    assert "Floods Hit the Coast" in results_page(client, q="floods")

@@ -209,11 +209,14 @@ def test_not_found_page_uses_the_site_design(client):
     assert "Page not found" in page and 'class="masthead"' in page
 
 
-def test_server_error_page_renders_without_a_request():
-    from django.template.loader import render_to_string
-
-    page = render_to_string("500.html")
-    assert "Something went wrong" in page and "site.css" in page
+@pytest.mark.django_db
+def test_server_error_page_uses_the_site_design(client, settings):
+    settings.ROOT_URLCONF = "tests.failing_urls"
+    client.raise_request_exception = False
+    response = client.get("/crash/")
+    assert response.status_code == 500
+    page = text_of(response)
+    assert "Something went wrong" in page and 'class="masthead"' in page and "a bug" not in page
 
 
 @pytest.mark.django_db
