@@ -31,7 +31,14 @@ serve: $(VENV)/.installed
 migrate: $(VENV)/.installed
 	PGOPTIONS="-c lock_timeout=5s" $(PY) manage.py migrate --noinput
 
-test: $(VENV)/.installed
+
+# The accessibility checkers the tests run (pinned in package-lock.json; vnu-jar's Java download is skipped:
+# it runs on the machine's Java).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (bench/run.py): BENCH_ARGS=--quick for a short run. `make test` runs them at a tiny N.
@@ -47,4 +54,4 @@ fixtures: $(VENV)/.installed
 	$(PY) manage.py build_fixtures
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis

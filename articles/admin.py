@@ -37,6 +37,7 @@ from . import history
 from .dump import parse
 from .importer import ImportAborted, Importer
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
+from .views import story_context
 from .workflow import allowed_statuses, can_publish, check_status_change, may_change
 
 PREVIEW_SALT = "articles.preview-link"
@@ -521,7 +522,7 @@ class ArticleAdmin(VersionAdmin):
     def preview_view(self, request, object_id):
         """The story as it stands, in the readers' template, whatever its status."""
         article = self.get_article_or_404(request, object_id)
-        return TemplateResponse(request, "articles/detail.html", {"article": article, "preview": True})
+        return TemplateResponse(request, "articles/detail.html", story_context(request, article) | {"preview": True})
 
     def preview_links_view(self, request, object_id):
         article = self.get_article_or_404(request, object_id)
@@ -582,7 +583,9 @@ class ArticleAdmin(VersionAdmin):
                 raise Http404("No such preview.")
             article, captions = history.revision_state(version)
             article._prefetched_objects_cache = {"captions": sorted(captions, key=lambda c: (c.order, c.pk))}
-            response = TemplateResponse(request, "articles/detail.html", {"article": article, "preview": link})
+            response = TemplateResponse(
+                request, "articles/detail.html", story_context(request, article) | {"preview": link}
+            )
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Referrer-Policy"] = "no-referrer"
         return response

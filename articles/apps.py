@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.db import connections
+from django.db.models.signals import post_migrate
 
 
 class ArticlesConfig(AppConfig):
@@ -9,8 +11,17 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from PIL import Image
 
-        from . import cache, checks  # noqa: F401 -- connect the page cache's signals, register the checks
+        from . import cache, checks, signals  # noqa: F401 -- connect the page cache's signals, register the checks
 
+        signals.connect()
+        # SQLite drops a table's triggers when a migration rebuilds that table: put the search triggers back.
+        post_migrate.connect(install_search, sender=self, dispatch_uid="articles.install_search")
         # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/images.py); Pillow's
         # process-wide guard must not refuse, below that, a picture the settings allow.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000))
+
+
+def install_search(using, **kwargs):
+    from . import search
+
+    search.install(connections[using])

@@ -1,7 +1,9 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from . import views
+from . import feeds, views
 from .cache import cache_page_for_readers
+from .sitemaps import sitemaps
 
 app_name = "articles"
 
@@ -9,7 +11,21 @@ app_name = "articles"
 urlpatterns = [
     path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("feed/", feeds.LatestStoriesFeed(), name="feed"),
+    path("feed/atom/", feeds.LatestStoriesAtomFeed(), name="atom"),
+    path("robots.txt", views.RobotsView.as_view(), name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": sitemaps, "sitemap_url_name": "articles:sitemap"},
+        name="sitemap-index",
+    ),
+    path("sitemap-<str:section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("news-sitemap.xml", views.news_sitemap, name="news-sitemap"),
     path("<slug:section>/", cache_page_for_readers(views.SectionView.as_view()), name="section"),
+    path("<slug:section>/feed/", feeds.SectionFeed(), name="section-feed"),
+    path("<slug:section>/feed/atom/", feeds.SectionAtomFeed(), name="section-atom"),
     path(
         "<slug:section>/<int:year>/<str:month>/<str:day>/<str:slug>/",
         cache_page_for_readers(views.ArticleDetailView.as_view()),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_filters",
     "reversion",
     "axes",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag from the response body and 304s for If-None-Match; views add Last-Modified themselves.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -96,10 +99,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "articles.context_processors.site",
             ],
         },
     },
 ]
+
+# The public site's name, in page titles, feeds, sitemaps and structured data.
+SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
 
 WSGI_APPLICATION = "newsroom.wsgi.application"
 

@@ -24,7 +24,8 @@ def fresh_cache():
 
 @pytest.fixture
 def section(db):
-    return Section.objects.get(slug="world")
+    # get_or_create: browser tests run in transactions that are flushed, migration data and all.
+    return Section.objects.get_or_create(slug="world", defaults={"name": "World", "is_default": True})[0]
 
 
 @pytest.fixture
@@ -74,6 +75,57 @@ def make_user(db, django_user_model):
         if group:
             user.groups.add(Group.objects.get(name=group))
         return user
+
+    return make
+
+
+@pytest.fixture
+def withdrawn_article(make_article):
+    return make_article(
+        "Withdrawn Claims About Mayor",
+        status=Article.Status.WITHDRAWN,
+        withdrawn_reason="This story was withdrawn because its main source retracted.",
+    )
+
+
+@pytest.fixture
+def review_article(make_article):
+    return make_article("Story Awaiting Review On Harbour", status=Article.Status.REVIEW)
+
+
+@pytest.fixture
+def arabic_article(make_article):
+    return make_article(
+        "فيضانات تضرب الساحل",
+        slug="floods-arabic",
+        language="ar",
+        body="غمرت المياه شوارع الميناء.\n\nوقال السكان إن المياه ارتفعت بسرعة.",
+    )
+
+
+@pytest.fixture
+def many_articles(section):
+    """Make n published stories in a section, each with a lead photo, quickly."""
+
+    def make(n, section=section, prefix="Story"):
+        now = timezone.now()
+        articles = Article.objects.bulk_create(
+            Article(
+                headline=f"{prefix} number {i}",
+                slug=f"{prefix.lower()}-{section.slug}-{i}",
+                section=section,
+                body=f"Paragraph one of {i}.\n\nParagraph two.\n\nParagraph three.",
+                status=Article.Status.PUBLISHED,
+                published_at=now - timedelta(minutes=10 + i),
+            )
+            for i in range(n)
+        )
+        photos = Photo.objects.bulk_create(Photo(credit="AP") for _ in articles)
+        Caption.objects.bulk_create(
+            Caption(article=article, photo=photo, text=f"Photo of {article.headline}", is_lead=True)
+            for article, photo in zip(articles, photos, strict=True)
+        )
+        return articles
 
     return make
 
@@ -141,3 +193,56 @@ def article_with_photo(make_article, make_photo):
     article = make_article("Harbour Flooded Overnight")
     Caption.objects.create(article=article, photo=make_photo(), text="The harbour at dawn.", is_lead=True)
     return article
+
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium, driven by Playwright's sync API: one per test, so that no event loop outlives it."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still synchronous,
+    # but Django gives code inside a running loop its own connections: close them with the loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+        connections.close_all()
+
+
+@pytest.fixture
+def reader_site(make_article, section):
+    """A small site for browser tests: stories in two sections, an Arabic one, a correction."""
+    from articles.models import Correction
+
+    europe = Section.objects.get_or_create(slug="europe", defaults={"name": "Europe", "order": 30})[0]
+    lead = make_article(
+        "Floods Hit the Coast",
+        standfirst="Thousands leave their homes as rivers burst their banks.",
+        byline="Jane Reporter",
+        body="Water rose overnight in the port.\n\nThe mayor asked residents to stay away from the river.",
+    )
+    photo = Photo.objects.create(credit="Reuters", alt_text="A flooded street")
+    Caption.objects.create(article=lead, photo=photo, text="A flooded street in the port.", is_lead=True)
+    Correction.objects.create(article=lead, text="An earlier version misspelled the mayor's name.")
+    make_article("Storm Season Starts", body="Forecasters expect a busy season.")
+    make_article("Summit in Brussels Ends", section=europe, body="Leaders agreed on a budget.")
+    make_article(
+        "فيضانات تضرب الساحل",
+        slug="floods-arabic",
+        language="ar",
+        body="غمرت المياه شوارع الميناء.\n\nوقال السكان إن المياه ارتفعت بسرعة.",
+    )
+    return lead

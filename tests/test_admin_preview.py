@@ -37,7 +37,7 @@ def test_editor_previews_a_draft_in_the_readers_template(client, editor_client, 
     response = editor_client.get(url)
     assert response.status_code == 200
     assert "articles/detail.html" in [t.name for t in response.templates]
-    assert "<h1>Secret Draft About Budget</h1>" in response.content.decode()
+    assert '<h1 class="headline">Secret Draft About Budget</h1>' in response.content.decode()
     assert client.get(url).status_code == 302  # the admin preview needs a login
     assert client.get(draft_article.get_absolute_url()).status_code == 404  # and readers still see nothing
 
@@ -49,11 +49,11 @@ def test_preview_link_shows_the_revision_it_was_made_for_to_anyone(editor_client
 
     response = Client().get(url)
     assert response.status_code == 200
-    assert "<h1>Secret Draft About Budget</h1>" in response.content.decode()
+    assert '<h1 class="headline">Secret Draft About Budget</h1>' in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     # A new link shows the new text.
     newer_url, _ = share(editor_client, draft_article)
-    assert "<h1>Budget Draft, Second Take</h1>" in Client().get(newer_url).content.decode()
+    assert '<h1 class="headline">Budget Draft, Second Take</h1>' in Client().get(newer_url).content.decode()
 
 
 @pytest.mark.django_db

@@ -6,10 +6,8 @@ import re
 
 import psycopg
 import pytest
-from playwright.sync_api import sync_playwright
 
 from .production import free_port, gunicorn, manage, postgres_database, production_env, redis_prefix
-from .test_security import BROWSER_ARGS
 
 PASSWORD = "correct horse battery staple"
 # What the load balancer adds: the reader used HTTPS, from this address.
@@ -62,14 +60,6 @@ def site(tmp_path_factory):
             )
         with gunicorn(ports["A"], env), gunicorn(ports["B"], env):
             yield Site(database_url, ports)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -4,32 +4,22 @@ from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import Group
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from articles.models import Article, Section
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a long demo passphrase"
 
 
 @contextmanager
-def browser_page():
-    """A Chromium page. The ORM must not be called inside (Playwright runs an event loop in this thread)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser):
+    """A page in the session's Chromium (tests/conftest.py)."""
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def make_staff(django_user_model, username, group):
@@ -47,7 +37,7 @@ def log_in(page, live_server, username):
 
 
 @pytest.fixture
-def story_in_review(transactional_db):
+def story_in_review(db):
     return Article.objects.create(
         headline="Harbour Talks Resume",
         slug="harbour-talks-resume",
@@ -58,11 +48,13 @@ def story_in_review(transactional_db):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_editor_edits_publishes_and_sees_the_story_on_the_site(live_server, django_user_model, story_in_review):
+def test_editor_edits_publishes_and_sees_the_story_on_the_site(
+    browser, live_server, django_user_model, story_in_review
+):
     make_staff(django_user_model, "desk-editor", "Editors")
     change_url = f"{live_server.url}/admin/articles/article/{story_in_review.pk}/change/"
 
-    with browser_page() as page:
+    with browser_page(browser) as page:
         log_in(page, live_server, "desk-editor")
         page.goto(change_url)
         page.fill("#id_headline", "Harbour Talks Resume After Strike")
@@ -81,12 +73,14 @@ def test_editor_edits_publishes_and_sees_the_story_on_the_site(live_server, djan
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_reporter_in_the_browser_can_submit_for_review_but_not_publish(live_server, django_user_model, story_in_review):
+def test_reporter_in_the_browser_can_submit_for_review_but_not_publish(
+    browser, live_server, django_user_model, story_in_review
+):
     story_in_review.status = Article.Status.DRAFT
     story_in_review.save()
     make_staff(django_user_model, "desk-reporter", "Reporters")
 
-    with browser_page() as page:
+    with browser_page(browser) as page:
         log_in(page, live_server, "desk-reporter")
         page.goto(f"{live_server.url}/admin/articles/article/{story_in_review.pk}/change/")
         options = page.locator("#id_status option").all_inner_texts()

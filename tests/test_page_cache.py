@@ -37,7 +37,7 @@ def test_withdrawing_a_story_takes_it_off_cached_pages_at_once(client, published
 
     for url in pages:
         assert published_article.headline not in client.get(url).content.decode(), url
-    assert client.get(published_article.get_absolute_url()).status_code == 404
+    assert client.get(published_article.get_absolute_url()).status_code == 410
 
 
 @pytest.mark.django_db

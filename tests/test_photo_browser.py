@@ -7,29 +7,16 @@ import mimetypes
 
 import pytest
 from django.db import connections
-from playwright.sync_api import sync_playwright
 
 from articles import renditions
 from articles.models import Photo
 from tests.photos import image_bytes
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def page(live_server, media_root, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
+def page(browser, live_server, media_root):
     def serve_media(route):
         path = media_root / route.request.url.split("/media/", 1)[1]
         if path.is_file():
@@ -37,15 +24,13 @@ def page(live_server, media_root, monkeypatch):
         else:
             route.fulfill(status=404)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 800, "height": 900})
-        page.route(f"{live_server.url}/media/**", serve_media)
-        yield page
-        browser.close()
-        # While Playwright runs, the ORM works in another context with its own connection: close it, or
-        # PostgreSQL refuses to drop the test database at the end of the run.
-        connections.close_all()
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    page.route(f"{live_server.url}/media/**", serve_media)
+    yield page
+    page.close()
+    # While Playwright runs, the ORM works in another context with its own connection: close it, or
+    # PostgreSQL refuses to drop the test database at the end of the run.
+    connections.close_all()
 
 
 def test_browser_loads_the_lead_picture_in_a_modern_format(page, live_server, article_with_photo):

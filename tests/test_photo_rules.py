@@ -109,8 +109,8 @@ def test_photo_without_image_renders_caption_and_credit_without_a_broken_image(c
 
     html = client.get(article.get_absolute_url()).text
 
-    figure = re.search(r"<figure>.*?</figure>", html, re.S).group()
-    assert "Rescuers at the scene." in figure and "(AFP)" in figure
+    figure = re.search(r"<figure[^>]*>.*?</figure>", html, re.S).group()
+    assert "Rescuers at the scene." in figure and '<span class="credit">AFP</span>' in figure
     assert "<img" not in figure and "<picture" not in figure
     assert "og:image" not in html
 

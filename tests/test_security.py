@@ -3,16 +3,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from playwright.sync_api import sync_playwright
 
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FEED_URL_NAMES = ["articles:feed", "articles:index-feed", "articles:latest-feed"]
 
 
@@ -118,28 +109,24 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
     assert response.cookies["csrftoken"]["httponly"]
 
 
-def test_admin_works_in_a_browser_under_the_content_security_policy(live_server, editor):
+def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor):
     violations = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_page()
-        page.on(
-            "console", lambda message: "Content Security Policy" in message.text and violations.append(message.text)
-        )
-        page.goto(live_server.url + reverse("admin:login"))
-        page.fill("#id_username", "desk")
-        page.fill("#id_password", "correct horse battery")
-        page.click("input[type=submit]")
-        page.wait_for_url(live_server.url + reverse("admin:index"))
+    page = browser.new_page()
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", "desk")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + reverse("admin:index"))
 
-        page.goto(live_server.url + reverse("admin:articles_article_add"))
-        page.locator("#id_headline").press_sequentially("Storm Closes Airport")
-        # The slug is filled in by the admin's prepopulate script: it only runs if the policy let it load.
-        assert page.input_value("#id_slug") == "storm-closes-airport"
-        # The calendar shortcut is added by another admin script, and styled by the admin's stylesheet.
-        assert page.locator(".datetimeshortcuts a").first.is_visible()
-        page.goto(live_server.url + reverse("admin:articles_article_changelist"))
-        browser.close()
+    page.goto(live_server.url + reverse("admin:articles_article_add"))
+    page.locator("#id_headline").press_sequentially("Storm Closes Airport")
+    # The slug is filled in by the admin's prepopulate script: it only runs if the policy let it load.
+    assert page.input_value("#id_slug") == "storm-closes-airport"
+    # The calendar shortcut is added by another admin script, and styled by the admin's stylesheet.
+    assert page.locator(".datetimeshortcuts a").first.is_visible()
+    page.goto(live_server.url + reverse("admin:articles_article_changelist"))
+    page.close()
 
     assert violations == []
 

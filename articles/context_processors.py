@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from .models import Section
+
+
+def site(request):
+    """The site's name and its sections, for the masthead and footer of every page."""
+    return {
+        "site_name": settings.SITE_NAME,
+        "sections": SimpleLazyObject(lambda: list(Section.objects.all())),
+    }

@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Article, Section
+
+FEED_LENGTH = 30
+
+
+class LatestStoriesFeed(Feed):
+    """RSS 2.0: the newest published stories of the whole site."""
+
+    def title(self):
+        return f"{settings.SITE_NAME}: latest stories"
+
+    def description(self):
+        return f"The latest stories from {settings.SITE_NAME}."
+
+    def link(self):
+        return reverse("articles:index")
+
+    def feed_url(self):
+        return reverse("articles:feed")
+
+    def items(self):
+        return Article.objects.published().select_related("section").newest_first()[:FEED_LENGTH]
+
+    def item_title(self, item):
+        return item.headline
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return max(item.updated_at, item.published_at)
+
+    def item_author_name(self, item):
+        return item.byline or None
+
+    def item_categories(self, item):
+        return [item.section.name]
+
+
+class LatestStoriesAtomFeed(LatestStoriesFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self):
+        return self.description()
+
+    def feed_url(self):
+        return reverse("articles:atom")
+
+
+class SectionFeed(LatestStoriesFeed):
+    """RSS 2.0: the newest published stories of one section."""
+
+    def get_object(self, request, section):
+        return get_object_or_404(Section, slug=section)
+
+    def title(self, section):
+        return f"{settings.SITE_NAME}: {section.name}"
+
+    def description(self, section):
+        return f"The latest {section.name} stories from {settings.SITE_NAME}."
+
+    def link(self, section):
+        return section.get_absolute_url()
+
+    def feed_url(self, section):
+        return reverse("articles:section-feed", kwargs={"section": section.slug})
+
+    def items(self, section):
+        return Article.objects.published().in_section(section).select_related("section").newest_first()[:FEED_LENGTH]
+
+
+class SectionAtomFeed(SectionFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, section):
+        return self.description(section)
+
+    def feed_url(self, section):
+        return reverse("articles:section-atom", kwargs={"section": section.slug})

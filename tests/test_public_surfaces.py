@@ -1,0 +1,86 @@
+"""Drafts, stories in review, withdrawn and embargoed stories appear on no public surface.
+
+The test crawls the site from the home page, following every link it finds (pages, pagination, feeds,
+sitemaps), adds the URLs only robots and feed readers know, searches for every hidden story's words, and
+asks for each hidden story at its own URL.
+"""
+
+import re
+from html import unescape
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from articles.models import Article, Caption, Correction, Photo
+
+ENTRY_POINTS = ["/", "/robots.txt", "/sitemap.xml", "/news-sitemap.xml", "/feed/", "/feed/atom/", "/search/?q=story"]
+LINK = re.compile(r"""(?:href|src)="([^"]+)"|<loc>([^<]+)</loc>|<link>([^<]+)</link>|^Sitemap: (\S+)""", re.M)
+
+
+def crawl(client):
+    """Every same-site URL reachable from the entry points, with its response body."""
+    seen, queue, pages = set(), list(ENTRY_POINTS), {}
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        pages[url] = body
+        for match in LINK.finditer(body):
+            link = unescape(next(group for group in match.groups() if group))
+            parts = urlsplit(urljoin("http://testserver" + url, link))
+            if parts.netloc != "testserver" or parts.path.startswith(("/static/", "/media/", "/admin/")):
+                continue
+            queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return pages
+
+
+@pytest.fixture
+def hidden_stories(make_article, draft_article, review_article, withdrawn_article, embargoed_article):
+    hidden = [draft_article, review_article, withdrawn_article, embargoed_article]
+    for article in hidden:
+        photo = Photo.objects.create(credit="Secret Agency")
+        Caption.objects.create(article=article, photo=photo, text=f"Caption of {article.headline}", is_lead=True)
+        Correction.objects.create(article=article, text=f"Correction to {article.headline}")
+    return hidden
+
+
+@pytest.mark.django_db
+def test_hidden_stories_appear_on_no_public_surface(client, published_article, many_articles, hidden_stories):
+    many_articles(25)  # enough for a second page in the section, and related stories everywhere
+    pages = crawl(client)
+    assert len(pages) > 30
+    assert any(published_article.get_absolute_url() in url for url in pages)
+    assert any("page=2" in url for url in pages)
+    for article in hidden_stories:
+        for url, body in pages.items():
+            assert article.headline not in body, (article.status, url)
+            assert article.slug not in body, (article.status, url)
+    for url, body in pages.items():
+        assert "Secret Agency" not in body, url  # the hidden stories' photo credit
+
+
+def search_results(client, **params):
+    body = client.get("/search/", params).content.decode()
+    return body[body.index('id="results-title"') :]  # the search box above echoes the query
+
+
+@pytest.mark.django_db
+def test_search_never_finds_hidden_stories(client, hidden_stories):
+    for article in hidden_stories:
+        for words in [article.headline, f"Caption of {article.headline}", "Secret Agency"]:
+            results = search_results(client, q=words)
+            assert "No results" in results and article.headline not in results
+        assert "No results" in search_results(client, q=article.headline, credit="Secret")
+
+
+@pytest.mark.django_db
+def test_hidden_stories_are_not_served_at_their_own_url(client, hidden_stories):
+    for article in hidden_stories:
+        response = client.get(article.get_absolute_url())
+        expected = 410 if article.status == Article.Status.WITHDRAWN else 404
+        assert response.status_code == expected
+        assert article.headline not in response.content.decode()
