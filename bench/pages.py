@@ -97,7 +97,6 @@ def probe(env, function):
 def bench_pages(env, seconds, cached_pages=("home", "article")):
     """Requests/s and latency of each page, uncached and (for cached_pages) from the page cache, beside the
     trivial view measured before and after them by the same gunicorn."""
-    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     urls = probe(env, "urls")
     results = {}
     runs = [("uncached", dict(env, DJANGO_PAGE_CACHE_SECONDS="0"), urls)]

@@ -83,7 +83,7 @@ def story_with(paragraphs):
 
 
 def query_counts():
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     pages = urls()
     small, large = story_with(3), story_with(60)
     pages |= {
@@ -108,7 +108,7 @@ def query_counts():
 
 def search_latency():
     """p50/p95 in ms of the search page for twenty typical queries (each run twice: the second is timed)."""
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     timings = []
     for query in SEARCHES:
         client.get(reverse("articles:search"), {"q": query})

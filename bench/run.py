@@ -85,6 +85,8 @@ def fresh_database(kind, workdir):
             subprocess.run(["psql", f"{PG_URL}/postgres", "-qc", sql], check=True, capture_output=True)
         env["DATABASE_URL"] = f"{PG_URL}/{name}"
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # Production settings serve hashed static files, which only exist once collected.
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     return env
 
 
