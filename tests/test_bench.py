@@ -1,0 +1,29 @@
+"""`make bench` keeps working: the whole benchmark runs at a tiny N (imports, queries, gunicorn and wrk, search)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
+    report = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--tiny", "--json", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "targets met" in run.stdout
+    results = json.loads(report.read_text())
+    figures = {row["figure"] for row in results["table"]}
+    for page in ["home", "section", "article", "search", "feed"]:
+        assert f"pages, sqlite, N=50: {page} (uncached)" in figures
+    assert results["sqlite"]["50"]["import"]["stories_per_s"] > 0
+    # The queries a page needs do not depend on how long the story is or how many photos it has.
+    counts = results["sqlite"]["50"]["queries"]
+    assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
