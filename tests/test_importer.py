@@ -281,3 +281,18 @@ def test_reimporting_an_older_file_after_a_newer_one_applies_it_again(tmp_path):
     assert "updated 1, unchanged 3" in import_dump(newer)
     assert "updated 1, unchanged 3" in import_dump(SAMPLE)
     assert "army general" not in Article.objects.get(headline__startswith="Moscow").body
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.django_db
+def test_terminal_shows_progress_with_the_share_of_the_file_read(tmp_path):
+    out = Terminal()
+    call_command("import_dump", str(SAMPLE), stdout=out, stderr=io.StringIO())
+    assert "\rsample-dump.txt 100%, 4 stories read" in out.getvalue()
+    plain = io.StringIO()
+    call_command("import_dump", str(SAMPLE), stdout=plain, stderr=io.StringIO())
+    assert "\r" not in plain.getvalue()  # no progress line in logs and pipes

@@ -62,6 +62,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 for path in files:
                     with open_dump(path) as stream:
+                        progress.reading(path, stream)
                         digest = "" if path == "-" else file_digest(path)
                         importer.run_file(parse(stream, str(path)), name=str(path), digest=digest, progress=progress)
         except ImportAborted as exc:
@@ -157,11 +158,25 @@ class Progress:
         self.started = time.monotonic()
         self.shown = False
 
+        self.file = None
+
+    def reading(self, path, stream):
+        """The file now being read: its share already read is shown when its size is known."""
+        self.file = None
+        if path != "-":
+            raw = getattr(stream, "fileobj", stream)  # a gzip stream's position in the compressed file
+            self.file = (Path(path).name, raw, max(Path(path).stat().st_size, 1))
+
     def __call__(self, outcome):
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        self.stdout.write(f"\r{outcome.total:,} stories read ({outcome.total / elapsed:,.0f}/s)", ending="")
+        where = ""
+        if self.file:
+            name, raw, size = self.file
+            where = f"{name} {min(raw.tell() / size, 1):.0%}, "
+        line = f"\r{where}{outcome.total:,} stories read ({outcome.total / elapsed:,.0f}/s)"
+        self.stdout.write(line, ending="")
         self.stdout.flush()
         self.shown = True
 
