@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,12 +29,18 @@ def last_change(request, *args, **kwargs):
     Any story's edit counts, whatever its status, so that withdrawing or unpublishing one is a change;
     so does the newest publication time, because an embargo lifts without anyone saving anything.
     """
-    times = [
-        Article.objects.aggregate(time=Max("updated_at"))["time"],
-        Article.objects.published().aggregate(time=Max("published_at"))["time"],
-        Correction.objects.aggregate(time=Max("created_at"))["time"],
-    ]
-    return max((time for time in times if time), default=None)
+    # One query (each scalar subquery walks an index to its newest row) rather than three: it runs on
+    # every public request. Without any story there are no corrections either, so no row means no time.
+    newest = (
+        Article.objects.order_by("-updated_at")
+        .annotate(
+            published=Subquery(Article.objects.published().order_by("-published_at").values("published_at")[:1]),
+            corrected=Subquery(Correction.objects.order_by("-created_at").values("created_at")[:1]),
+        )
+        .values_list("updated_at", "published", "corrected")
+        .first()
+    )
+    return max((time for time in newest or () if time), default=None)
 
 
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,

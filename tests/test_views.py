@@ -289,3 +289,41 @@ def test_static_files_get_hashed_compressed_names(settings, tmp_path):
     hashed = [path.name for path in (tmp_path / "css").iterdir()]
     assert any(re.fullmatch(r"site\.[0-9a-f]{12}\.css", name) for name in hashed)
     assert any(re.fullmatch(r"site\.[0-9a-f]{12}\.css\.gz", name) for name in hashed)
+
+
+@pytest.mark.django_db
+def test_story_cards_follow_a_renamed_section(client, section, published_article):
+    client.get("/")  # the cards are rendered and kept
+    section.slug = "planet"
+    section.save()
+
+    home = client.get("/").content.decode()
+
+    assert f'href="/planet/{published_article.published_at:%Y}/' in home
+    assert 'href="/world/' not in home
+
+
+@pytest.mark.django_db
+def test_story_cards_follow_a_new_lead_photo_description(client, published_article, make_photo):
+    photo = make_photo(alt_text="Boats in a flooded harbour")
+    published_article.captions.update(photo=photo)
+    client.get(section_url := published_article.section.get_absolute_url())
+    photo.alt_text = "Rescuers wading through the harbour"
+    photo.save()
+
+    page = client.get(section_url).content.decode()
+
+    assert 'alt="Rescuers wading through the harbour"' in page
+    assert "Boats in a flooded harbour" not in page
+
+
+@pytest.mark.django_db
+def test_story_cards_follow_an_edited_headline(client, published_article):
+    client.get("/")
+    published_article.headline = "Floods Recede on the Coast"
+    published_article.save()
+
+    home = client.get("/").content.decode()
+
+    assert "Floods Recede on the Coast" in home
+    assert "Floods Hit the Coast" not in home
