@@ -224,16 +224,35 @@ class Importer:
         published = self.status == Article.Status.PUBLISHED
         articles = Rows(
             Article,
-            ["headline", "slug", "section_id", "body", "language", "source_key", "source_file", "import_hash"],
+            ["id", "headline", "slug", "section_id", "body", "language", "source_key", "source_file", "import_hash"],
             status=self.status,
             published_at=now if published else None,
             created_at=now,
             updated_at=now,
             source_digest=self.digest,
         )
-        article_ids = articles.insert(
+        # Captions go in before their stories (foreign keys are checked at commit), so that the search
+        # index reads a story's captions when the story is inserted instead of re-indexing it per caption.
+        article_ids = articles.new_ids(len(new))
+        credits = [
+            (article_id, order, caption)
+            for article_id, (_, record, _) in zip(article_ids, new, strict=True)
+            for order, caption in enumerate(record.captions)
+        ]
+        if credits:
+            photo_ids = Rows(Photo, ["credit"], created_at=now).insert(
+                [(caption.credit,) for _, _, caption in credits], returning_ids=True
+            )
+            Rows(Caption, ["article_id", "photo_id", "text", "order", "is_lead"]).insert(
+                [
+                    (article_id, photo_id, caption.text, order, order == 0)
+                    for (article_id, order, caption), photo_id in zip(credits, photo_ids, strict=True)
+                ]
+            )
+        articles.insert(
             [
                 (
+                    article_id,
                     record.headline,
                     slug,
                     self.route(record).pk,
@@ -243,24 +262,7 @@ class Importer:
                     record.source,
                     digest,
                 )
-                for (key, record, digest), slug in zip(new, slugs, strict=True)
-            ],
-            returning_ids=True,
-        )
-        credits = [
-            (article_id, order, caption)
-            for article_id, (_, record, _) in zip(article_ids, new, strict=True)
-            for order, caption in enumerate(record.captions)
-        ]
-        if not credits:
-            return
-        photo_ids = Rows(Photo, ["credit"], created_at=now).insert(
-            [(caption.credit,) for _, _, caption in credits], returning_ids=True
-        )
-        Rows(Caption, ["article_id", "photo_id", "text", "order", "is_lead"]).insert(
-            [
-                (article_id, photo_id, caption.text, order, order == 0)
-                for (article_id, order, caption), photo_id in zip(credits, photo_ids, strict=True)
+                for article_id, (key, record, digest), slug in zip(article_ids, new, slugs, strict=True)
             ]
         )
 
@@ -321,6 +323,25 @@ class Rows:
         self.columns = [connection.ops.quote_name(c) for c in [*columns, *(by_name[n].column for n in varying)]]
         self.fixed = tuple(values)
 
+    def new_ids(self, count):
+        """Reserve primary keys for rows that will be inserted with them, in this transaction."""
+        table, pk = self.model._meta.db_table, self.model._meta.pk.column
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite: the transaction holds the write lock (transaction_mode IMMEDIATE), so nobody else can
+            # take these ids before we insert; AUTOINCREMENT's sequence keeps deleted stories' ids retired.
+            cursor.execute(
+                f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                f"coalesce((SELECT max({connection.ops.quote_name(pk)}) FROM {connection.ops.quote_name(table)}), 0))",
+                [table],
+            )
+            last = cursor.fetchone()[0]
+            return list(range(last + 1, last + 1 + count))
+
     def _sql(self, rows):
         table = connection.ops.quote_name(self.model._meta.db_table)
         placeholders = ", ".join(["(" + ", ".join(["%s"] * len(self.columns)) + ")"] * rows)
@@ -337,7 +358,8 @@ class Rows:
             # One multi-row INSERT ... RETURNING per chunk; the ids come back in the order of the rows,
             # which bulk_create relies on too (features.can_return_rows_from_bulk_insert).
             pk = connection.ops.quote_name(self.model._meta.pk.column)
-            per_statement = max(1, min(BATCH_SIZE, connection.features.max_query_params // len(self.columns)))
+            max_params = connection.features.max_query_params or 65535  # None: no limit (PostgreSQL: 65,535)
+            per_statement = max(1, min(BATCH_SIZE, max_params // len(self.columns)))
             ids = []
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
