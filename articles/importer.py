@@ -126,7 +126,9 @@ class Importer:
         self.dry_run = dry_run
         self.skip_invalid = skip_invalid
         self.outcome = Outcome()
-        self.seen = {}  # source key -> (hash, location): a story given twice in one run
+        # Every story of the run, to catch one given twice: source key -> (hash, file, line), kept in bytes
+        # (and the file name shared by its stories) because it grows with the dump.
+        self.seen = {}
         self.digest = ""  # of the file being imported
 
     def run_file(self, items, *, name, digest="", progress=None):
@@ -173,21 +175,22 @@ class Importer:
                 continue
             key = source_key(item.headline)
             digest = record_hash(item)
-            if key in self.seen:
-                first_hash, first_location = self.seen[key]
-                if first_hash != digest:
+            compact = bytes.fromhex(key)
+            if compact in self.seen:
+                first_hash, first_source, first_line = self.seen[compact]
+                if first_hash != bytes.fromhex(digest):
                     self._reject(
                         DumpError(
                             item.source,
                             item.line,
-                            f"headline already used by a different story at {first_location}",
+                            f"headline already used by a different story at {first_source}:{first_line}",
                             headline=item.headline,
                         )
                     )
                 else:
                     self.outcome.unchanged += 1
                 continue
-            self.seen[key] = (digest, item.location)
+            self.seen[compact] = (bytes.fromhex(digest), item.source, item.line)
             records[key] = (item, digest)
         if not records:
             return
