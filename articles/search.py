@@ -73,10 +73,14 @@ class SQLiteBackend:
     RANK = "bm25(articles_search, 10.0, 4.0, 1.0, 2.0)"
 
     TRIGGERS = {
-        "articles_search_article_insert": """
-            CREATE TRIGGER articles_search_article_insert AFTER INSERT ON articles_article BEGIN
+        # The article's captions are read here too: the importer writes a story's captions before the story
+        # itself, so each story is indexed once. (Every caption written after it re-indexes the whole story:
+        # an FTS5 update is a delete and an insert of the row.)
+        "articles_search_article_insert_with_captions": """
+            CREATE TRIGGER articles_search_article_insert_with_captions AFTER INSERT ON articles_article BEGIN
               INSERT INTO articles_search(rowid, headline, standfirst, body, captions)
-              VALUES (new.id, new.headline, new.standfirst, new.body, '');
+              VALUES (new.id, new.headline, new.standfirst, new.body, coalesce(
+                (SELECT group_concat(text, ' ') FROM articles_caption WHERE article_id = new.id), ''));
             END""",
         "articles_search_article_update": """
             CREATE TRIGGER articles_search_article_update AFTER UPDATE OF headline, standfirst, body
@@ -109,9 +113,16 @@ class SQLiteBackend:
             END""",
     }
 
+    # Triggers of earlier versions, replaced by the ones above.
+    OBSOLETE = ["articles_search_article_insert"]
+
     def install(self, cursor):
         cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'articles_search%%'")
         existing = {name for (name,) in cursor.fetchall()}
+        for name in self.OBSOLETE:
+            if name in existing:
+                cursor.execute(f"DROP TRIGGER {name}")
+                existing.discard(name)
         if "articles_search" in existing and existing.issuperset(self.TRIGGERS):
             return
         cursor.execute(
@@ -124,7 +135,7 @@ class SQLiteBackend:
         self.rebuild(cursor)
 
     def uninstall(self, cursor):
-        for name in self.TRIGGERS:
+        for name in [*self.TRIGGERS, *self.OBSOLETE]:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         cursor.execute("DROP TABLE IF EXISTS articles_search")
 
