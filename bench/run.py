@@ -170,7 +170,7 @@ def bench_load(table, kind, n, env, seconds):
             f"pages, {kind}, N={n:,}: {name}",
             f"{figures['rps']:,.0f} req/s",
             f"p50 {figures['p50_ms']:.1f} p99 {figures['p99_ms']:.1f} ms",
-            f"1/{1 / figures['ratio']:.1f}",
+            f"1/{1 / figures['ratio']:.1f}" if figures["ratio"] else "0",
             f">= 1/{1 / target:.0f}" if target else "",
             figures["ratio"] >= target if target else None,
         )
