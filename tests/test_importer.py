@@ -296,3 +296,18 @@ def test_terminal_shows_progress_with_the_share_of_the_file_read(tmp_path):
     plain = io.StringIO()
     call_command("import_dump", str(SAMPLE), stdout=plain, stderr=io.StringIO())
     assert "\r" not in plain.getvalue()  # no progress line in logs and pipes
+
+
+@pytest.mark.django_db
+def test_corrupt_gzip_is_a_clean_error_and_writes_nothing(tmp_path):
+    broken = tmp_path / "dump.gz"
+    broken.write_bytes(gzip.compress(SAMPLE.read_bytes())[:200])  # cut short in transit
+    with pytest.raises(CommandError, match=r"dump.gz:1: cannot read the file"):
+        import_dump(broken)
+    assert not Article.objects.exists()
+
+
+@pytest.mark.django_db
+def test_empty_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="directory has no dump files"):
+        import_dump(tmp_path)
