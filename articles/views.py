@@ -1,8 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Subquery
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,8 +14,9 @@ from django.views.decorators.http import condition, require_safe
 from django.views.generic import ListView, TemplateView
 
 from . import renditions, search
+from .context_processors import sections_for
 from .filters import SearchFilter
-from .models import Article, Caption, Correction, Photo, Redirect, Section
+from .models import Article, Caption, Photo, Redirect
 
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
@@ -29,18 +30,32 @@ def last_change(request, *args, **kwargs):
     Any story's edit counts, whatever its status, so that withdrawing or unpublishing one is a change;
     so does the newest publication time, because an embargo lifts without anyone saving anything.
     """
-    # One query (each scalar subquery walks an index to its newest row) rather than three: it runs on
-    # every public request. Without any story there are no corrections either, so no row means no time.
-    newest = (
-        Article.objects.order_by("-updated_at")
-        .annotate(
-            published=Subquery(Article.objects.published().order_by("-published_at").values("published_at")[:1]),
-            corrected=Subquery(Correction.objects.order_by("-created_at").values("created_at")[:1]),
+    # It runs on every public request, so it is one query written once: each part walks an index to its
+    # newest row (article_updated, article_listing, the corrections' created_at), and the ORM took longer
+    # to compile the equivalent expression than the database takes to answer it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LAST_CHANGE_SQL,
+            [Article.Status.PUBLISHED, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
-        .values_list("updated_at", "published", "corrected")
-        .first()
-    )
-    return max((time for time in newest or () if time), default=None)
+        times = cursor.fetchone()
+    return max((as_datetime(time) for time in times if time), default=None)
+
+
+LAST_CHANGE_SQL = """
+    SELECT
+      (SELECT updated_at FROM articles_article ORDER BY updated_at DESC LIMIT 1),
+      (SELECT published_at FROM articles_article WHERE status = %s AND published_at <= %s
+       ORDER BY published_at DESC LIMIT 1),
+      (SELECT created_at FROM articles_correction ORDER BY created_at DESC LIMIT 1)
+"""
+
+
+def as_datetime(value):
+    """A timestamp as a raw cursor returns it: SQLite gives UTC text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
@@ -50,17 +65,39 @@ conditional = method_decorator(
 )
 
 
+CAPTIONS_WITH_PHOTOS = Prefetch("captions", queryset=Caption.objects.select_related("photo"))
+
+
 def with_lead_photos(queryset):
-    return queryset.select_related("section").prefetch_related(
-        Prefetch("captions", queryset=Caption.objects.select_related("photo"))
-    )
+    return queryset.select_related("section").prefetch_related(CAPTIONS_WITH_PHOTOS)
+
+
+def for_cards(ids, sections):
+    """The stories with these ids, in that order, each with its section and lead caption: what a card shows.
+
+    Sections come from the page's own list and lead captions from one query. select_related and
+    prefetch_related cost listings more Python time (an object per section per story, a queryset per
+    story) than the database took to answer (docs/performance.md).
+    """
+    stories = Article.objects.in_bulk(ids)
+    sections = {section.pk: section for section in sections}
+    leads = {}
+    for caption in Caption.objects.filter(article__in=ids).select_related("photo").order_by("-is_lead", "order", "pk"):
+        leads.setdefault(caption.article_id, caption)  # the lead, or else the first caption
+    cards = []
+    for pk in ids:
+        story = stories[pk]
+        story.section = sections[story.section_id]
+        story.lead_caption = leads.get(pk)
+        cards.append(story)
+    return cards
 
 
 class PublishedMixin:
     """Every public view starts from Article.objects.published()."""
 
     def get_queryset(self):
-        return with_lead_photos(Article.objects.published()).newest_first()
+        return Article.objects.published().newest_first()
 
 
 class IdPaginationMixin:
@@ -69,11 +106,9 @@ class IdPaginationMixin:
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
-        ids = list(ids)
         # The ids come from the published() queryset; fetching them by primary key alone lets SQLite use
         # the key (with the listing's filters repeated, it scanned the whole section instead).
-        stories = with_lead_photos(Article.objects.filter(pk__in=ids)).in_bulk()
-        page.object_list = [stories[pk] for pk in ids]
+        page.object_list = for_cards(list(ids), sections_for(self.request))
         return paginator, page, page.object_list, is_paginated
 
 
@@ -82,29 +117,34 @@ class IndexView(TemplateView):
     template_name = "articles/index.html"
 
     def get_context_data(self, **kwargs):
-        sections = list(Section.objects.all())
-        latest = with_lead_photos(latest_in_each(sections, STORIES_PER_SECTION_ON_HOME)).newest_first()
+        sections = sections_for(self.request)
+        latest = for_cards(latest_in_each(sections, STORIES_PER_SECTION_ON_HOME), sections)
         by_section = {}
-        for article in latest:
+        for article in sorted(latest, key=lambda article: (article.published_at, article.pk), reverse=True):
             by_section.setdefault(article.section_id, []).append(article)
         groups = [(section, by_section[section.pk]) for section in sections if section.pk in by_section]
-        return super().get_context_data(sections=sections, groups=groups, **kwargs)
+        return super().get_context_data(groups=groups, **kwargs)
 
 
 def latest_in_each(sections, count):
-    """The newest `count` published stories of every section, as one query.
+    """The ids of the newest `count` published stories of every section, as one query.
 
     A UNION ALL of one small indexed query per section: a window function over every published story
     (ROW_NUMBER() OVER (PARTITION BY section)) reads the whole archive, 0.4 s at 100,000 stories.
+    The part is compiled once, for a placeholder section, and repeated: compiling it once per section
+    took longer than running the whole union.
     """
-    parts = [
-        Article.objects.published().in_section(section).newest_first().values("pk")[:count].query.sql_with_params()
-        for section in sections
-    ]
-    if not parts:
-        return Article.objects.none()
-    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS section_{i}" for i, (part, _) in enumerate(parts))
-    return Article.objects.filter(pk__in=RawSQL(sql, [param for _, params in parts for param in params]))
+    if not sections:
+        return []
+    placeholder = -1
+    part, params = (
+        Article.objects.published().filter(section_id=placeholder).newest_first().values_list("pk")[:count]
+    ).query.sql_with_params()
+    slot = params.index(placeholder)
+    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS section_{i}" for i in range(len(sections)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [v for section in sections for v in (*params[:slot], section.pk, *params[slot + 1 :])])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 @conditional
@@ -113,7 +153,9 @@ class SectionView(IdPaginationMixin, PublishedMixin, ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.section = get_object_or_404(Section, slug=self.kwargs["section"])
+        self.section = next((s for s in sections_for(self.request) if s.slug == self.kwargs["section"]), None)
+        if self.section is None:
+            raise Http404("No such section.")
         return super().get_queryset().in_section(self.section)
 
     def get_context_data(self, **kwargs):
@@ -128,9 +170,10 @@ class ArticleDetailView(PublishedMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         requested = reverse("articles:detail", kwargs=kwargs)
-        article = self.get_queryset().filter(slug=kwargs["slug"]).first()
+        article = self.get_queryset().filter(slug=kwargs["slug"]).prefetch_related(CAPTIONS_WITH_PHOTOS).first()
         if article is None:
             return self.not_here(requested)
+        article.section = next(s for s in sections_for(request) if s.pk == article.section_id)
         if article.get_absolute_url() != requested:
             return redirect(article, permanent=True)
         self.article = article
@@ -158,13 +201,11 @@ def story_context(request, article):
     corrections = list(article.corrections.all())
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
-    related = (
-        Article.objects.published()
-        .in_section(article.section)
-        .exclude(pk=article.pk)
-        .select_related("section")
-        .newest_first()[:RELATED_STORIES]
+    related = list(
+        Article.objects.published().in_section(article.section).exclude(pk=article.pk).newest_first()[:RELATED_STORIES]
     )
+    for story in related:
+        story.section = article.section  # the same section: no join, no copy of it per story
     return {
         "article": article,
         "section": article.section,

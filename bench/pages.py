@@ -100,7 +100,8 @@ def bench_pages(env, seconds, cached_pages=("home", "article")):
     urls = probe(env, "urls")
     results = {}
     runs = [("uncached", dict(env, DJANGO_PAGE_CACHE_SECONDS="0"), urls)]
-    runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), {k: urls[k] for k in cached_pages}))
+    if cached_pages:
+        runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), {k: urls[k] for k in cached_pages}))
     trivial = []
     for label, run_env, pages in runs:
         with gunicorn(run_env) as base:
