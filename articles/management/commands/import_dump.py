@@ -103,11 +103,15 @@ class Command(BaseCommand):
 
 
 def refresh_planner_statistics():
-    """After a large import, let PostgreSQL's planner see the new rows now rather than at autovacuum's next
-    pass: with stale statistics it picks sequential scans for the section listings."""
+    """After a large import, bring PostgreSQL's bookkeeping up to date now rather than at autovacuum's next
+    pass: with stale statistics the planner picks sequential scans for the section listings, and until
+    VACUUM marks the new rows all-visible, counting a section and skipping to a deep page read the table
+    instead of the listing index alone (index-only scans). VACUUM cannot run inside a transaction: a
+    caller's open transaction (the tests, a script) gets ANALYZE alone."""
     if connection.vendor == "postgresql":
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE articles_article, articles_photo, articles_caption")
+            cursor.execute(f"{command} articles_article, articles_photo, articles_caption")
 
 
 def expand(paths):
