@@ -13,7 +13,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 from django.views.generic import ListView, TemplateView
 
-from . import renditions, search
+from . import cache, renditions, search
 from .context_processors import sections_for
 from .filters import SearchFilter
 from .models import Article, Caption, Photo, Redirect
@@ -157,6 +157,11 @@ class SectionView(IdPaginationMixin, PublishedMixin, ListView):
         if self.section is None:
             raise Http404("No such section.")
         return super().get_queryset().in_section(self.section)
+
+    def get_paginator(self, queryset, *args, **kwargs):
+        paginator = super().get_paginator(queryset, *args, **kwargs)
+        paginator.count = cache.section_count(self.section, queryset)  # a cached_property: this is its value
+        return paginator
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(section=self.section, **kwargs)

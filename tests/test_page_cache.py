@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -98,10 +99,10 @@ def test_without_embargoes_pages_are_kept_for_the_configured_time(settings, publ
 def test_readers_still_get_pages_when_the_cache_is_down(client, settings, published_article):
     settings.CACHES = UNREACHABLE_REDIS
 
-    response = client.get(reverse("articles:index"))
-
-    assert response.status_code == 200
-    assert published_article.headline in response.content.decode()
+    for url in [reverse("articles:index"), published_article.section.get_absolute_url()]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert published_article.headline in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -113,3 +114,30 @@ def test_an_edit_is_refused_rather_than_left_uninvalidated_when_the_cache_is_dow
         published_article.save()
 
     assert Article.objects.get(pk=published_article.pk).status == Article.Status.PUBLISHED
+
+
+@pytest.mark.django_db
+def test_a_sections_page_count_follows_publishing_at_once(client, settings, many_articles, make_article):
+    """Section pages count their stories once per content version: a story published by any means shows."""
+    settings.PAGE_CACHE_SECONDS = 0  # the page itself is built every time: this is about the count
+    many_articles(20)
+    assert "Page 1 of" not in client.get("/world/").content.decode()  # one page: no pagination
+
+    story = make_article("One More Story")
+    assert "Page 1 of 2" in client.get("/world/").content.decode()
+
+    story.delete()
+    assert "Page 1 of" not in client.get("/world/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_sections_page_count_follows_an_embargo_lifting(client, settings, many_articles, make_article):
+    """An embargo lifts without a save: the count kept for the section must end with it."""
+    settings.PAGE_CACHE_SECONDS = 0
+    many_articles(20)
+    release = timezone.now() + timedelta(seconds=1)
+    make_article("Results Due Now", published_at=release)
+    assert "Page 1 of" not in client.get("/world/").content.decode()
+
+    time.sleep(max((release - timezone.now()).total_seconds(), 0) + 0.05)
+    assert "Page 1 of 2" in client.get("/world/").content.decode()
