@@ -141,3 +141,17 @@ def test_a_sections_page_count_follows_an_embargo_lifting(client, settings, many
 
     time.sleep(max((release - timezone.now()).total_seconds(), 0) + 0.05)
     assert "Page 1 of 2" in client.get("/world/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_renamed_section_shows_at_once_in_every_masthead(client, settings, published_article):
+    """Each process keeps the sections per content version: a rename is a new version."""
+    settings.PAGE_CACHE_SECONDS = 0
+    section = published_article.section
+    assert f">{section.name}</a>" in client.get(published_article.get_absolute_url()).content.decode()
+
+    section.name = "Foreign Desk"
+    section.save()
+
+    for url in ["/", published_article.get_absolute_url(), "/search/?q=floods"]:
+        assert ">Foreign Desk</a>" in client.get(url).content.decode(), url
