@@ -7,17 +7,32 @@ rebuilds that table for an unrelated schema change.
 
 Readers' words never reach the database as query syntax: `terms()` keeps letters and digits only, so
 quotes, SQL, FTS operators, emoji and 10,000-character queries get results or nothing, never an error.
+
+Only the newest matches are ranked: at most `settings.SEARCH_RANKED_MATCHES` (1,000) of them, newest by id,
+which is the order in which stories were created (imported or written). A query whose words are in nearly
+every story ("said") would otherwise rank and count every story in the archive (0.3-0.8 s at 100,000).
+Both databases find the newest matches without ranking or counting the rest: FTS5 reads its index in
+descending rowid order and stops; PostgreSQL walks the primary key backwards, or takes the GIN index's
+matches among the newest ids (see PostgreSQLBackend). Past the cap the page says "More than 1,000 results"
+and pages through the newest 1,000, best first; filters apply before the cap. A query with fewer matches
+than the cap is ranked over all of them, exactly as before.
 """
 
+import math
 import re
 from collections.abc import Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 12
+RANKED_MATCHES = 1000  # the default of settings.SEARCH_RANKED_MATCHES
 WORD = re.compile(r"[^\W_]+")
 # Private-use characters mark matches in snippets until the text is HTML-escaped; then they become <mark>.
 START, STOP = "\ue000", "\ue001"
@@ -33,18 +48,34 @@ def highlight(snippet):
 
 
 class Results(Sequence):
-    """Stories of `queryset` matching `query`, best first; slicing fetches one page, with snippets."""
+    """Stories of `queryset` matching `query`, best first; slicing fetches one page, with snippets.
 
-    def __init__(self, queryset, query):
+    Only the newest `limit` matches are ranked and counted; `more` says whether older ones match too.
+    The page's stories are read from `stories` (by default the model's manager) by primary key alone: the
+    match has applied the queryset's filters already, and with them repeated SQLite walked the listing index
+    over every published story (14 ms at 100,000) instead of looking up ten stories by key.
+    """
+
+    def __init__(self, queryset, query, stories=None):
         self.queryset = queryset
+        self.stories = queryset.model._default_manager.all() if stories is None else stories
         self.terms = terms(query)
         self.backend = BACKENDS[connection.vendor]
-        self._count = None
+        self.limit = getattr(settings, "SEARCH_RANKED_MATCHES", RANKED_MATCHES)
+        self._newest = None
+
+    def newest(self):
+        """Ids of the newest matches, newest first: one more than the limit, if there are as many."""
+        if self._newest is None:
+            self._newest = self.backend.newest_ids(self.queryset, self.terms, self.limit + 1) if self.terms else []
+        return self._newest
+
+    @property
+    def more(self):
+        return len(self.newest()) > self.limit
 
     def count(self):
-        if self._count is None:
-            self._count = self.backend.count(self._candidates(), self.terms) if self.terms else 0
-        return self._count
+        return min(len(self.newest()), self.limit)
 
     __len__ = count
 
@@ -54,18 +85,16 @@ class Results(Sequence):
         start, stop, _ = index.indices(self.count())
         if stop <= start:
             return []
-        ids = self.backend.ranked_ids(self._candidates(), self.terms, start, stop - start)
+        ids = self.backend.ranked_ids(self.queryset, self.terms, self.newest()[: self.limit], start, stop - start)
         snippets = self.backend.snippets(ids, self.terms)
-        articles = self.queryset.in_bulk(ids)
+        articles = self.stories.in_bulk(ids)
         page = []
         for pk in ids:
-            article = articles[pk]
-            article.snippet = highlight(snippets.get(pk) or article.summary)
-            page.append(article)
+            if pk in articles:  # else deleted since it matched
+                article = articles[pk]
+                article.snippet = highlight(snippets.get(pk) or article.summary)
+                page.append(article)
         return page
-
-    def _candidates(self):
-        return self.queryset.order_by().values("pk").query.sql_with_params()
 
 
 class SQLiteBackend:
@@ -148,29 +177,54 @@ class SQLiteBackend:
             "FROM articles_article a"
         )
 
-    # "+rowid": the unary plus keeps FTS5 from turning "rowid IN (candidates)" into one full-text lookup
-    # per candidate, which is quadratic; the match runs once and the candidates filter its rows.
-
     def match(self, words):
         # Every word quoted: FTS5 sees phrases, never operators, and ANDs them.
         return " ".join(f'"{word}"' for word in words)
 
-    def count(self, candidates, words):
-        sql, params = candidates
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql})",
-                [self.match(words), *params],
-            )
-            return cursor.fetchone()[0]
+    # Fewer candidates than this (a narrow filter) are listed first, then the matches are checked against
+    # the list; more are looked up one by one as FTS5 finds matches, newest first, until it has enough.
+    FEW = 5000
 
-    def ranked_ids(self, candidates, words, offset, limit):
-        sql, params = candidates
+    def candidate(self, queryset):
+        """SQL that is true when the index row is one of the queryset's stories; None if there are none."""
+        candidates = queryset.order_by().values("pk")
+        sql, params = candidates[: self.FEW].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql})", params)
+            count = cursor.fetchone()[0]
+        if not count:
+            return None, []
+        if count < self.FEW:
+            # The unary plus: without it FTS5 runs the full-text query once per candidate.
+            sql, params = candidates.query.sql_with_params()
+            return f"+rowid IN ({sql})", params
+        # Listing every published story first took 50 ms at 100,000, twice a page; looked up by key for each
+        # match, FTS5's matches drive the query and it stops at the LIMIT.
+        sql, params = candidates.filter(pk=RawSQL("articles_search.rowid", ())).query.sql_with_params()
+        return f"EXISTS ({sql})", params
+
+    def newest_ids(self, queryset, words, limit):
+        candidate, params = self.candidate(queryset)
+        if candidate is None:
+            return []
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql}) "
+                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND {candidate} "
+                "ORDER BY rowid DESC LIMIT %s",
+                [self.match(words), *params, limit],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+
+    def ranked_ids(self, queryset, words, among, offset, limit):
+        # `among` are the newest matches: every match from the oldest of them on.
+        candidate, params = self.candidate(queryset)
+        if candidate is None:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND rowid >= %s AND {candidate} "
                 f"ORDER BY {self.RANK}, rowid DESC LIMIT %s OFFSET %s",
-                [self.match(words), *params, limit, offset],
+                [self.match(words), min(among), *params, limit, offset],
             )
             return [pk for (pk,) in cursor.fetchall()]
 
@@ -261,25 +315,94 @@ class PostgreSQLBackend:
     def rebuild(self, cursor):
         cursor.execute("UPDATE articles_article SET search_document = NULL")
 
-    def count(self, candidates, words):
-        sql, params = candidates
-        text = " ".join(words)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM articles_article WHERE search_document @@ {self.QUERY} AND id IN ({sql})",
-                [text, text, *params],
-            )
-            return cursor.fetchone()[0]
+    # How to find the newest matches depends on how common the words are, and PostgreSQL's planner cannot
+    # tell: it does not count the cost of reading a story's tsvector (8 KB, stored out of line) to test it.
+    # Testing candidates newest first reads one tsvector per candidate: quick when most match ("said": 6 ms
+    # for 1,001 matches), slow when few do ("curfew", in 8% of stories: 110 ms). The GIN index finds
+    # matches without reading tsvectors, but each match is then read from the table and sorted by id: quick
+    # when few match, slow when most do ("said": 45-55 ms; "ceasefire", 27%: 15-22 ms). So the newest
+    # SAMPLE candidates are tested first, and what they say picks the way:
+    # - most of them match: test the newest candidates one by one, as many as should hold `limit` matches;
+    # - some match: AND the GIN index's matches with the range of newest ids that should hold `limit`
+    #   matches ("ceasefire": 3 ms);
+    # - none does, or the candidates or range held fewer than `limit`: all of the GIN index's matches
+    #   (then few stories match).
+    SAMPLE = 100
+    DENSE = 0.5
+    MARGIN = 1.5
+    # Planner settings. Testing newest first: the key's index, not the GIN index nor a sequential scan.
+    WALK = {"enable_bitmapscan": "off", "enable_seqscan": "off"}
+    # The GIN index: with index scans, the planner would rather walk the key and read every tsvector on the
+    # way, and without it, every tsvector in a sequential scan; at the default random_page_cost (4, for
+    # spinning disks) it would rather read every tsvector in the range of ids than AND the range with the
+    # GIN index's matches; parallel workers only slowed these small queries on two cores.
+    BITMAP = {
+        "enable_indexscan": "off",
+        "enable_seqscan": "off",
+        "random_page_cost": "1.1",
+        "max_parallel_workers_per_gather": "0",
+    }
 
-    def ranked_ids(self, candidates, words, offset, limit):
-        sql, params = candidates
+    def newest_ids(self, queryset, words, limit):
+        text = " ".join(words)
+        candidates = queryset.order_by("-pk").values("pk")
+        matching = candidates.filter(
+            RawSQL(f"search_document @@ {self.QUERY}", (text, text), output_field=BooleanField())
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            sampled, matches, oldest, newest = self.sample(cursor, candidates[: self.SAMPLE], text)
+            if sampled < self.SAMPLE:  # that was every candidate
+                return matches[:limit]
+            matched = len(matches)
+            ids = []
+            if matched >= self.DENSE * sampled:
+                tested = candidates[: math.ceil(limit * sampled / matched * self.MARGIN)]
+                with planner(cursor, self.WALK):
+                    ids = self.test_newest_first(cursor, tested, text, limit)
+            elif matched:
+                span = math.ceil((newest - oldest + 1) * limit / matched * self.MARGIN)
+                with planner(cursor, self.BITMAP):
+                    ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+            if len(ids) < limit:
+                with planner(cursor, self.BITMAP):
+                    ids = self.ids(cursor, matching[:limit])
+            return ids
+
+    def sample(self, cursor, candidates, text):
+        """How many of these candidates there are, those that match (newest first), the lowest and highest id."""
+        sql, params = candidates.query.sql_with_params()
+        # The tsvector is tested in the select list, so that the GIN index is not used.
+        cursor.execute(
+            f"SELECT count(*), array_agg(id ORDER BY id DESC) FILTER (WHERE search_document @@ {self.QUERY}), "
+            f"min(id), max(id) FROM articles_article WHERE id = ANY(ARRAY({sql}))",
+            [text, text, *params],
+        )
+        sampled, matches, oldest, newest = cursor.fetchone()
+        return sampled, matches or [], oldest, newest
+
+    def test_newest_first(self, cursor, candidates, text, limit):
+        # The candidates are listed without reading a tsvector; then the key is walked over them newest
+        # first, testing each, until `limit` match.
+        sql, params = candidates.query.sql_with_params()
+        cursor.execute(
+            f"SELECT id FROM articles_article WHERE id = ANY(ARRAY({sql})) AND search_document @@ {self.QUERY} "
+            "ORDER BY id DESC LIMIT %s",
+            [*params, text, text, limit],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+    def ids(self, cursor, queryset):
+        cursor.execute(*queryset.query.sql_with_params())
+        return [pk for (pk,) in cursor.fetchall()]
+
+    def ranked_ids(self, queryset, words, among, offset, limit):
+        # `among` are the newest matches, already filtered: rank them alone.
         text = " ".join(words)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM articles_article, (SELECT {self.QUERY} AS query) AS q "
-                f"WHERE search_document @@ q.query AND id IN ({sql}) "
+                f"SELECT id FROM articles_article, (SELECT {self.QUERY} AS query) AS q WHERE id = ANY(%s) "
                 "ORDER BY ts_rank(search_document, q.query) DESC, id DESC LIMIT %s OFFSET %s",
-                [text, text, *params, limit, offset],
+                [text, text, list(among), limit, offset],
             )
             return [pk for (pk,) in cursor.fetchall()]
 
@@ -296,6 +419,20 @@ class PostgreSQLBackend:
                 [text, text, options, list(ids)],
             )
             return dict(cursor.fetchall())
+
+
+@contextmanager
+def planner(cursor, values):
+    """PostgreSQL planner settings for the queries run inside (in a transaction), then back to what they were.
+    SET LOCAL alone would last to the end of the transaction, which may be a caller's (a test's); an error
+    inside rolls the transaction or savepoint back, and the settings with it."""
+    names = list(values)
+    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
+    before = cursor.fetchone()
+    pairs = ", ".join(["set_config(%s, %s, true)"] * len(names))
+    cursor.execute(f"SELECT {pairs}", [value for pair in values.items() for value in pair])
+    yield
+    cursor.execute(f"SELECT {pairs}", [value for pair in zip(names, before, strict=True) for value in pair])
 
 
 BACKENDS = {"sqlite": SQLiteBackend(), "postgresql": PostgreSQLBackend()}
