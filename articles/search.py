@@ -321,21 +321,19 @@ class PostgreSQLBackend:
     # for 1,001 matches), slow when few do ("curfew", in 8% of stories: 110 ms). The GIN index finds
     # matches without reading tsvectors, but each match is then read from the table and sorted by id: quick
     # when few match, slow when most do ("said": 45-55 ms; "ceasefire", 27%: 15-22 ms). So the newest
-    # SAMPLE candidates are tested first, and what they say picks the way:
-    # - most of them match: test the newest candidates one by one, as many as should hold `limit` matches;
-    # - some match: AND the GIN index's matches with the range of newest ids that should hold `limit`
-    #   matches ("ceasefire": 3 ms);
-    # - none does, or the candidates or range held fewer than `limit`: all of the GIN index's matches
-    #   (then few stories match).
+    # SAMPLE candidates are tested first; they tell how wide a range of the newest ids should hold `limit`
+    # matches, and which way to take:
+    # - most of them match: test the candidates in that range one by one, newest first, until `limit` match;
+    # - some match: AND the GIN index's matches with that range ("ceasefire": 3 ms);
+    # - none does, or the range held fewer than `limit` and not every candidate: all of the GIN index's
+    #   matches (then few stories match).
     SAMPLE = 100
     DENSE = 0.5
     MARGIN = 1.5
-    # Planner settings. Testing newest first: the key's index, not the GIN index nor a sequential scan.
-    WALK = {"enable_bitmapscan": "off", "enable_seqscan": "off"}
-    # The GIN index: with index scans, the planner would rather walk the key and read every tsvector on the
-    # way, and without it, every tsvector in a sequential scan; at the default random_page_cost (4, for
-    # spinning disks) it would rather read every tsvector in the range of ids than AND the range with the
-    # GIN index's matches; parallel workers only slowed these small queries on two cores.
+    # Planner settings for the GIN index. With index scans, the planner would rather walk the key and read
+    # every tsvector on the way, and without them, every tsvector in a sequential scan; at the default
+    # random_page_cost (4, for spinning disks) it would rather read every tsvector in the range of ids than
+    # AND the range with the GIN index's matches; parallel workers only slowed these small queries.
     BITMAP = {
         "enable_indexscan": "off",
         "enable_seqscan": "off",
@@ -349,40 +347,46 @@ class PostgreSQLBackend:
         matching = candidates.filter(
             RawSQL(f"search_document @@ {self.QUERY}", (text, text), output_field=BooleanField())
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            sampled, matches, oldest, newest = self.sample(cursor, candidates[: self.SAMPLE], text)
+        with connection.cursor() as cursor:
+            sampled, matches, first, oldest, newest = self.sample(cursor, candidates, text)
             if sampled < self.SAMPLE:  # that was every candidate
                 return matches[:limit]
-            matched = len(matches)
             ids = []
-            if matched >= self.DENSE * sampled:
-                tested = candidates[: math.ceil(limit * sampled / matched * self.MARGIN)]
-                with planner(cursor, self.WALK):
-                    ids = self.test_newest_first(cursor, tested, text, limit)
-            elif matched:
-                span = math.ceil((newest - oldest + 1) * limit / matched * self.MARGIN)
-                with planner(cursor, self.BITMAP):
-                    ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+            if matches:
+                # len(matches) of the candidates in newest - oldest + 1 ids matched: how many ids should hold
+                # `limit` matches? If that range holds fewer, and not every candidate, look at all of them.
+                span = math.ceil((newest - oldest + 1) * limit / len(matches) * self.MARGIN)
+                within = candidates.filter(pk__gt=newest - span)
+                if len(matches) >= self.DENSE * sampled:
+                    ids = self.test_newest_first(cursor, within, text, limit)
+                else:
+                    with planner(cursor, self.BITMAP):
+                        ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+                if newest - span < first:
+                    return ids
             if len(ids) < limit:
                 with planner(cursor, self.BITMAP):
                     ids = self.ids(cursor, matching[:limit])
             return ids
 
     def sample(self, cursor, candidates, text):
-        """How many of these candidates there are, those that match (newest first), the lowest and highest id."""
-        sql, params = candidates.query.sql_with_params()
+        """How many of the newest SAMPLE candidates there are, those that match (newest first), their lowest
+        and highest ids, and the lowest id of all candidates."""
+        sql, params = candidates[: self.SAMPLE].query.sql_with_params()
+        first_sql, first_params = candidates.order_by("pk")[:1].query.sql_with_params()
         # The tsvector is tested in the select list, so that the GIN index is not used.
         cursor.execute(
             f"SELECT count(*), array_agg(id ORDER BY id DESC) FILTER (WHERE search_document @@ {self.QUERY}), "
-            f"min(id), max(id) FROM articles_article WHERE id = ANY(ARRAY({sql}))",
-            [text, text, *params],
+            f"({first_sql}), min(id), max(id) FROM articles_article WHERE id = ANY(ARRAY({sql}))",
+            [text, text, *first_params, *params],
         )
-        sampled, matches, oldest, newest = cursor.fetchone()
-        return sampled, matches or [], oldest, newest
+        sampled, matches, first, oldest, newest = cursor.fetchone()
+        return sampled, matches or [], first, oldest, newest
 
     def test_newest_first(self, cursor, candidates, text, limit):
         # The candidates are listed without reading a tsvector; then the key is walked over them newest
-        # first, testing each, until `limit` match.
+        # first, testing each, until `limit` match. (Given the filters and the test together, PostgreSQL
+        # may test a story's words before its filters, reading the tsvector of every story walked.)
         sql, params = candidates.query.sql_with_params()
         cursor.execute(
             f"SELECT id FROM articles_article WHERE id = ANY(ARRAY({sql})) AND search_document @@ {self.QUERY} "
@@ -423,16 +427,19 @@ class PostgreSQLBackend:
 
 @contextmanager
 def planner(cursor, values):
-    """PostgreSQL planner settings for the queries run inside (in a transaction), then back to what they were.
-    SET LOCAL alone would last to the end of the transaction, which may be a caller's (a test's); an error
-    inside rolls the transaction or savepoint back, and the settings with it."""
-    names = list(values)
-    cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
-    before = cursor.fetchone()
-    pairs = ", ".join(["set_config(%s, %s, true)"] * len(names))
-    cursor.execute(f"SELECT {pairs}", [value for pair in values.items() for value in pair])
-    yield
-    cursor.execute(f"SELECT {pairs}", [value for pair in zip(names, before, strict=True) for value in pair])
+    """PostgreSQL planner settings for the queries run inside, in a transaction. They end with it; inside a
+    caller's transaction (a test's) they are set back to what they were when the block ends."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=False):
+        names = list(values)
+        # current_setting() is evaluated before set_config() in the same row.
+        pairs = ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names))
+        cursor.execute(f"SELECT {pairs}", [param for name in names for param in (name, name, values[name])])
+        before = cursor.fetchone()[0::2]
+        yield
+        if not outermost:
+            restore = ", ".join(["set_config(%s, %s, true)"] * len(names))
+            cursor.execute(f"SELECT {restore}", [param for pair in zip(names, before, strict=True) for param in pair])
 
 
 BACKENDS = {"sqlite": SQLiteBackend(), "postgresql": PostgreSQLBackend()}

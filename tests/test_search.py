@@ -144,9 +144,12 @@ def test_filters_apply_before_the_newest_matches_are_taken(client, many_articles
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("every", [1, 3, 20])
-def test_the_newest_matches_are_found_however_common_the_words(client, section, settings, every):
-    # PostgreSQL finds them differently when most stories match, some do or few do.
+@pytest.mark.parametrize("few", [50, 5000])
+def test_the_newest_matches_are_found_however_common_the_words(client, section, settings, monkeypatch, every, few):
+    # PostgreSQL finds them differently when most stories match, some do or few do; SQLite when there are
+    # fewer candidate stories than SQLiteBackend.FEW or more (lowered here to 50 of 200).
     settings.SEARCH_RANKED_MATCHES = 5
+    monkeypatch.setattr(search.SQLiteBackend, "FEW", few)
     Article.objects.bulk_create(
         Article(
             headline=f"Story {n}",
