@@ -50,10 +50,12 @@ def highlight(snippet):
 class Results(Sequence):
     """Stories of `queryset` matching `query`, best first; slicing fetches one page, with snippets.
 
-    Only the newest `limit` matches are ranked and counted; `more` says whether older ones match too.
-    The page's stories are read from `stories` (by default the model's manager) by primary key alone: the
-    match has applied the queryset's filters already, and with them repeated SQLite walked the listing index
-    over every published story (14 ms at 100,000) instead of looking up ten stories by key.
+    Only the newest `limit` matches are ranked and counted; `more` says whether older ones match too. The
+    backend finds them with their scores in one query (each scored as it is read), and they are sorted
+    here: at most `limit` pairs. The page's stories are read from `stories` (by default the model's
+    manager) by primary key alone: the match has applied the queryset's filters already, and with them
+    repeated SQLite walked the listing index over every published story (14 ms at 100,000) instead of
+    looking up ten stories by key.
     """
 
     def __init__(self, queryset, query, stories=None):
@@ -63,12 +65,19 @@ class Results(Sequence):
         self.backend = BACKENDS[connection.vendor]
         self.limit = getattr(settings, "SEARCH_RANKED_MATCHES", RANKED_MATCHES)
         self._newest = None
+        self._ranked = None
 
     def newest(self):
-        """Ids of the newest matches, newest first: one more than the limit, if there are as many."""
+        """(id, score) of the newest matches, newest first, one more than the limit if there are as many;
+        the lower the score, the better the match."""
         if self._newest is None:
-            self._newest = self.backend.newest_ids(self.queryset, self.terms, self.limit + 1) if self.terms else []
+            self._newest = self.backend.newest(self.queryset, self.terms, self.limit + 1) if self.terms else []
         return self._newest
+
+    def ranked(self):
+        if self._ranked is None:
+            self._ranked = [pk for pk, _ in sorted(self.newest()[: self.limit], key=lambda row: (row[1], -row[0]))]
+        return self._ranked
 
     @property
     def more(self):
@@ -85,7 +94,7 @@ class Results(Sequence):
         start, stop, _ = index.indices(self.count())
         if stop <= start:
             return []
-        ids = self.backend.ranked_ids(self.queryset, self.terms, self.newest()[: self.limit], start, stop - start)
+        ids = self.ranked()[start:stop]
         snippets = self.backend.snippets(ids, self.terms)
         articles = self.stories.in_bulk(ids)
         page = []
@@ -203,30 +212,17 @@ class SQLiteBackend:
         sql, params = candidates.filter(pk=RawSQL("articles_search.rowid", ())).query.sql_with_params()
         return f"EXISTS ({sql})", params
 
-    def newest_ids(self, queryset, words, limit):
+    def newest(self, queryset, words, limit):
         candidate, params = self.candidate(queryset)
         if candidate is None:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND {candidate} "
+                f"SELECT rowid, {self.RANK} FROM articles_search WHERE articles_search MATCH %s AND {candidate} "
                 "ORDER BY rowid DESC LIMIT %s",
                 [self.match(words), *params, limit],
             )
-            return [pk for (pk,) in cursor.fetchall()]
-
-    def ranked_ids(self, queryset, words, among, offset, limit):
-        # `among` are the newest matches: every match from the oldest of them on.
-        candidate, params = self.candidate(queryset)
-        if candidate is None:
-            return []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND rowid >= %s AND {candidate} "
-                f"ORDER BY {self.RANK}, rowid DESC LIMIT %s OFFSET %s",
-                [self.match(words), min(among), *params, limit, offset],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+            return cursor.fetchall()
 
     def snippets(self, ids, words):
         if not ids:
@@ -323,10 +319,12 @@ class PostgreSQLBackend:
     # when few match, slow when most do ("said": 45-55 ms; "ceasefire", 27%: 15-22 ms). So the newest
     # SAMPLE candidates are tested first; they tell how wide a range of the newest ids should hold `limit`
     # matches, and which way to take:
-    # - most of them match: test the candidates in that range one by one, newest first, until `limit` match;
-    # - some match: AND the GIN index's matches with that range ("ceasefire": 3 ms);
+    # - most of them match: test the candidates in that range one by one, newest first, until `limit` match,
+    #   scoring each match as it is read;
+    # - some match: AND the GIN index's matches with that range ("ceasefire": 3 ms), widened once by what it
+    #   held if that was too few, then score the `limit` newest;
     # - none does, or the range held fewer than `limit` and not every candidate: all of the GIN index's
-    #   matches (then few stories match).
+    #   matches (then few stories match), the `limit` newest scored.
     SAMPLE = 100
     DENSE = 0.5
     MARGIN = 1.5
@@ -341,7 +339,7 @@ class PostgreSQLBackend:
         "max_parallel_workers_per_gather": "0",
     }
 
-    def newest_ids(self, queryset, words, limit):
+    def newest(self, queryset, words, limit):
         text = " ".join(words)
         candidates = queryset.order_by("-pk").values("pk")
         matching = candidates.filter(
@@ -350,24 +348,26 @@ class PostgreSQLBackend:
         with connection.cursor() as cursor:
             sampled, matches, first, oldest, newest = self.sample(cursor, candidates, text)
             if sampled < self.SAMPLE:  # that was every candidate
-                return matches[:limit]
-            ids = []
+                return self.scores(cursor, matches[:limit], text)
             if matches:
                 # len(matches) of the candidates in newest - oldest + 1 ids matched: how many ids should hold
-                # `limit` matches? If that range holds fewer, and not every candidate, look at all of them.
+                # `limit` matches? If that range holds fewer, and not every candidate, look further.
                 span = math.ceil((newest - oldest + 1) * limit / len(matches) * self.MARGIN)
-                within = candidates.filter(pk__gt=newest - span)
                 if len(matches) >= self.DENSE * sampled:
-                    ids = self.test_newest_first(cursor, within, text, limit)
+                    rows = self.test_newest_first(cursor, candidates.filter(pk__gt=newest - span), text, limit)
+                    if len(rows) == limit or newest - span < first:
+                        return rows
                 else:
                     with planner(cursor, self.BITMAP):
                         ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
-                if newest - span < first:
-                    return ids
-            if len(ids) < limit:
-                with planner(cursor, self.BITMAP):
-                    ids = self.ids(cursor, matching[:limit])
-            return ids
+                        if ids and len(ids) < limit and newest - span >= first:
+                            # A hundred candidates say little about a rare word; the range says more.
+                            span = math.ceil(span * limit / len(ids) * self.MARGIN)
+                            ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+                    if len(ids) == limit or newest - span < first:
+                        return self.scores(cursor, ids, text)
+            with planner(cursor, self.BITMAP):
+                return self.scored(cursor, matching[:limit], text)
 
     def sample(self, cursor, candidates, text):
         """How many of the newest SAMPLE candidates there are, those that match (newest first), their lowest
@@ -383,32 +383,40 @@ class PostgreSQLBackend:
         sampled, matches, first, oldest, newest = cursor.fetchone()
         return sampled, matches or [], first, oldest, newest
 
+    # The score, negated so that lower is better, as with FTS5's bm25().
+    SCORE = f"-ts_rank(search_document, {QUERY})"
+
     def test_newest_first(self, cursor, candidates, text, limit):
         # The candidates are listed without reading a tsvector; then the key is walked over them newest
-        # first, testing each, until `limit` match. (Given the filters and the test together, PostgreSQL
-        # may test a story's words before its filters, reading the tsvector of every story walked.)
+        # first, testing each, until `limit` match, and scoring those that do. (Given the filters and the
+        # test together, PostgreSQL may test a story's words before its filters, reading the tsvector of
+        # every story walked.)
         sql, params = candidates.query.sql_with_params()
         cursor.execute(
-            f"SELECT id FROM articles_article WHERE id = ANY(ARRAY({sql})) AND search_document @@ {self.QUERY} "
-            "ORDER BY id DESC LIMIT %s",
-            [*params, text, text, limit],
+            f"SELECT id, {self.SCORE} FROM articles_article "
+            f"WHERE id = ANY(ARRAY({sql})) AND search_document @@ {self.QUERY} ORDER BY id DESC LIMIT %s",
+            [text, text, *params, text, text, limit],
         )
-        return [pk for (pk,) in cursor.fetchall()]
+        return cursor.fetchall()
+
+    def scored(self, cursor, matching, text):
+        """The queryset's ids, newest first, each with its score (computed on those ids only)."""
+        sql, params = matching.query.sql_with_params()
+        cursor.execute(
+            f"SELECT id, {self.SCORE} FROM articles_article WHERE id = ANY(ARRAY({sql})) ORDER BY id DESC",
+            [text, text, *params],
+        )
+        return cursor.fetchall()
 
     def ids(self, cursor, queryset):
         cursor.execute(*queryset.query.sql_with_params())
         return [pk for (pk,) in cursor.fetchall()]
 
-    def ranked_ids(self, queryset, words, among, offset, limit):
-        # `among` are the newest matches, already filtered: rank them alone.
-        text = " ".join(words)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM articles_article, (SELECT {self.QUERY} AS query) AS q WHERE id = ANY(%s) "
-                "ORDER BY ts_rank(search_document, q.query) DESC, id DESC LIMIT %s OFFSET %s",
-                [text, text, list(among), limit, offset],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+    def scores(self, cursor, ids, text):
+        cursor.execute(
+            f"SELECT id, {self.SCORE} FROM articles_article WHERE id = ANY(%s) ORDER BY id DESC", [text, text, ids]
+        )
+        return cursor.fetchall()
 
     def snippets(self, ids, words):
         if not ids:
