@@ -7,17 +7,32 @@ rebuilds that table for an unrelated schema change.
 
 Readers' words never reach the database as query syntax: `terms()` keeps letters and digits only, so
 quotes, SQL, FTS operators, emoji and 10,000-character queries get results or nothing, never an error.
+
+Only the newest matches are ranked: at most `settings.SEARCH_RANKED_MATCHES` (1,000) of them, newest by id,
+which is the order in which stories were created (imported or written). A query whose words are in nearly
+every story ("said") would otherwise rank and count every story in the archive (0.3-0.8 s at 100,000).
+Both databases find the newest matches without ranking or counting the rest: FTS5 reads its index in
+descending rowid order and stops; PostgreSQL walks the primary key backwards, or takes the GIN index's
+matches among the newest ids (see PostgreSQLBackend). Past the cap the page says "More than 1,000 results"
+and pages through the newest 1,000, best first; filters apply before the cap. A query with fewer matches
+than the cap is ranked over all of them, exactly as before.
 """
 
+import math
 import re
 from collections.abc import Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 12
+RANKED_MATCHES = 1000  # the default of settings.SEARCH_RANKED_MATCHES
 WORD = re.compile(r"[^\W_]+")
 # Private-use characters mark matches in snippets until the text is HTML-escaped; then they become <mark>.
 START, STOP = "\ue000", "\ue001"
@@ -33,18 +48,43 @@ def highlight(snippet):
 
 
 class Results(Sequence):
-    """Stories of `queryset` matching `query`, best first; slicing fetches one page, with snippets."""
+    """Stories of `queryset` matching `query`, best first; slicing fetches one page, with snippets.
 
-    def __init__(self, queryset, query):
+    Only the newest `limit` matches are ranked and counted; `more` says whether older ones match too. The
+    backend finds them with their scores in one query (each scored as it is read), and they are sorted
+    here: at most `limit` pairs. The page's stories are read from `stories` (by default the model's
+    manager) by primary key alone: the match has applied the queryset's filters already, and with them
+    repeated SQLite walked the listing index over every published story (14 ms at 100,000) instead of
+    looking up ten stories by key.
+    """
+
+    def __init__(self, queryset, query, stories=None):
         self.queryset = queryset
+        self.stories = queryset.model._default_manager.all() if stories is None else stories
         self.terms = terms(query)
         self.backend = BACKENDS[connection.vendor]
-        self._count = None
+        self.limit = getattr(settings, "SEARCH_RANKED_MATCHES", RANKED_MATCHES)
+        self._newest = None
+        self._ranked = None
+
+    def newest(self):
+        """(id, score) of the newest matches, newest first, one more than the limit if there are as many;
+        the lower the score, the better the match."""
+        if self._newest is None:
+            self._newest = self.backend.newest(self.queryset, self.terms, self.limit + 1) if self.terms else []
+        return self._newest
+
+    def ranked(self):
+        if self._ranked is None:
+            self._ranked = [pk for pk, _ in sorted(self.newest()[: self.limit], key=lambda row: (row[1], -row[0]))]
+        return self._ranked
+
+    @property
+    def more(self):
+        return len(self.newest()) > self.limit
 
     def count(self):
-        if self._count is None:
-            self._count = self.backend.count(self._candidates(), self.terms) if self.terms else 0
-        return self._count
+        return min(len(self.newest()), self.limit)
 
     __len__ = count
 
@@ -54,18 +94,16 @@ class Results(Sequence):
         start, stop, _ = index.indices(self.count())
         if stop <= start:
             return []
-        ids = self.backend.ranked_ids(self._candidates(), self.terms, start, stop - start)
+        ids = self.ranked()[start:stop]
         snippets = self.backend.snippets(ids, self.terms)
-        articles = self.queryset.in_bulk(ids)
+        articles = self.stories.in_bulk(ids)
         page = []
         for pk in ids:
-            article = articles[pk]
-            article.snippet = highlight(snippets.get(pk) or article.summary)
-            page.append(article)
+            if pk in articles:  # else deleted since it matched
+                article = articles[pk]
+                article.snippet = highlight(snippets.get(pk) or article.summary)
+                page.append(article)
         return page
-
-    def _candidates(self):
-        return self.queryset.order_by().values("pk").query.sql_with_params()
 
 
 class SQLiteBackend:
@@ -148,31 +186,43 @@ class SQLiteBackend:
             "FROM articles_article a"
         )
 
-    # "+rowid": the unary plus keeps FTS5 from turning "rowid IN (candidates)" into one full-text lookup
-    # per candidate, which is quadratic; the match runs once and the candidates filter its rows.
-
     def match(self, words):
         # Every word quoted: FTS5 sees phrases, never operators, and ANDs them.
         return " ".join(f'"{word}"' for word in words)
 
-    def count(self, candidates, words):
-        sql, params = candidates
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql})",
-                [self.match(words), *params],
-            )
-            return cursor.fetchone()[0]
+    # Fewer candidates than this (a narrow filter) are listed first, then the matches are checked against
+    # the list; more are looked up one by one as FTS5 finds matches, newest first, until it has enough.
+    FEW = 5000
 
-    def ranked_ids(self, candidates, words, offset, limit):
-        sql, params = candidates
+    def candidate(self, queryset):
+        """SQL that is true when the index row is one of the queryset's stories; None if there are none."""
+        candidates = queryset.order_by().values("pk")
+        sql, params = candidates[: self.FEW].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql})", params)
+            count = cursor.fetchone()[0]
+        if not count:
+            return None, []
+        if count < self.FEW:
+            # The unary plus: without it FTS5 runs the full-text query once per candidate.
+            sql, params = candidates.query.sql_with_params()
+            return f"+rowid IN ({sql})", params
+        # Listing every published story first took 50 ms at 100,000, twice a page; looked up by key for each
+        # match, FTS5's matches drive the query and it stops at the LIMIT.
+        sql, params = candidates.filter(pk=RawSQL("articles_search.rowid", ())).query.sql_with_params()
+        return f"EXISTS ({sql})", params
+
+    def newest(self, queryset, words, limit):
+        candidate, params = self.candidate(queryset)
+        if candidate is None:
+            return []
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT rowid FROM articles_search WHERE articles_search MATCH %s AND +rowid IN ({sql}) "
-                f"ORDER BY {self.RANK}, rowid DESC LIMIT %s OFFSET %s",
-                [self.match(words), *params, limit, offset],
+                f"SELECT rowid, {self.RANK} FROM articles_search WHERE articles_search MATCH %s AND {candidate} "
+                "ORDER BY rowid DESC LIMIT %s",
+                [self.match(words), *params, limit],
             )
-            return [pk for (pk,) in cursor.fetchall()]
+            return cursor.fetchall()
 
     def snippets(self, ids, words):
         if not ids:
@@ -261,27 +311,112 @@ class PostgreSQLBackend:
     def rebuild(self, cursor):
         cursor.execute("UPDATE articles_article SET search_document = NULL")
 
-    def count(self, candidates, words):
-        sql, params = candidates
-        text = " ".join(words)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM articles_article WHERE search_document @@ {self.QUERY} AND id IN ({sql})",
-                [text, text, *params],
-            )
-            return cursor.fetchone()[0]
+    # How to find the newest matches depends on how common the words are, and PostgreSQL's planner cannot
+    # tell: it does not count the cost of reading a story's tsvector (8 KB, stored out of line) to test it.
+    # Testing candidates newest first reads one tsvector per candidate: quick when most match ("said": 6 ms
+    # for 1,001 matches), slow when few do ("curfew", in 8% of stories: 110 ms). The GIN index finds
+    # matches without reading tsvectors, but each match is then read from the table and sorted by id: quick
+    # when few match, slow when most do ("said": 45-55 ms; "ceasefire", 27%: 15-22 ms). So the newest
+    # SAMPLE candidates are tested first; they tell how wide a range of the newest ids should hold `limit`
+    # matches, and which way to take:
+    # - most of them match: test the candidates in that range one by one, newest first, until `limit` match,
+    #   scoring each match as it is read;
+    # - some match: AND the GIN index's matches with that range ("ceasefire": 3 ms), widened once by what it
+    #   held if that was too few, then score the `limit` newest;
+    # - none does, or the range held fewer than `limit` and not every candidate: all of the GIN index's
+    #   matches (then few stories match), the `limit` newest scored.
+    SAMPLE = 100
+    DENSE = 0.5
+    MARGIN = 1.5
+    # Planner settings for the GIN index. With index scans, the planner would rather walk the key and read
+    # every tsvector on the way, and without them, every tsvector in a sequential scan; at the default
+    # random_page_cost (4, for spinning disks) it would rather read every tsvector in the range of ids than
+    # AND the range with the GIN index's matches; parallel workers only slowed these small queries.
+    BITMAP = {
+        "enable_indexscan": "off",
+        "enable_seqscan": "off",
+        "random_page_cost": "1.1",
+        "max_parallel_workers_per_gather": "0",
+    }
 
-    def ranked_ids(self, candidates, words, offset, limit):
-        sql, params = candidates
+    def newest(self, queryset, words, limit):
         text = " ".join(words)
+        candidates = queryset.order_by("-pk").values("pk")
+        matching = candidates.filter(
+            RawSQL(f"search_document @@ {self.QUERY}", (text, text), output_field=BooleanField())
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM articles_article, (SELECT {self.QUERY} AS query) AS q "
-                f"WHERE search_document @@ q.query AND id IN ({sql}) "
-                "ORDER BY ts_rank(search_document, q.query) DESC, id DESC LIMIT %s OFFSET %s",
-                [text, text, *params, limit, offset],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+            sampled, matches, first, oldest, newest = self.sample(cursor, candidates, text)
+            if sampled < self.SAMPLE:  # that was every candidate
+                return self.scores(cursor, matches[:limit], text)
+            if matches:
+                # len(matches) of the candidates in newest - oldest + 1 ids matched: how many ids should hold
+                # `limit` matches? If that range holds fewer, and not every candidate, look further.
+                span = math.ceil((newest - oldest + 1) * limit / len(matches) * self.MARGIN)
+                if len(matches) >= self.DENSE * sampled:
+                    rows = self.test_newest_first(cursor, candidates.filter(pk__gt=newest - span), text, limit)
+                    if len(rows) == limit or newest - span < first:
+                        return rows
+                else:
+                    with planner(cursor, self.BITMAP):
+                        ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+                        if ids and len(ids) < limit and newest - span >= first:
+                            # A hundred candidates say little about a rare word; the range says more.
+                            span = math.ceil(span * limit / len(ids) * self.MARGIN)
+                            ids = self.ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
+                    if len(ids) == limit or newest - span < first:
+                        return self.scores(cursor, ids, text)
+            with planner(cursor, self.BITMAP):
+                return self.scored(cursor, matching[:limit], text)
+
+    def sample(self, cursor, candidates, text):
+        """How many of the newest SAMPLE candidates there are, those that match (newest first), their lowest
+        and highest ids, and the lowest id of all candidates."""
+        sql, params = candidates[: self.SAMPLE].query.sql_with_params()
+        first_sql, first_params = candidates.order_by("pk")[:1].query.sql_with_params()
+        # The tsvector is tested in the select list, so that the GIN index is not used.
+        cursor.execute(
+            f"SELECT count(*), array_agg(id ORDER BY id DESC) FILTER (WHERE search_document @@ {self.QUERY}), "
+            f"({first_sql}), min(id), max(id) FROM articles_article WHERE id = ANY(ARRAY({sql}))",
+            [text, text, *first_params, *params],
+        )
+        sampled, matches, first, oldest, newest = cursor.fetchone()
+        return sampled, matches or [], first, oldest, newest
+
+    # The score, negated so that lower is better, as with FTS5's bm25().
+    SCORE = f"-ts_rank(search_document, {QUERY})"
+
+    def test_newest_first(self, cursor, candidates, text, limit):
+        # The candidates are listed without reading a tsvector; then the key is walked over them newest
+        # first, testing each, until `limit` match, and scoring those that do. (Given the filters and the
+        # test together, PostgreSQL may test a story's words before its filters, reading the tsvector of
+        # every story walked.)
+        sql, params = candidates.query.sql_with_params()
+        cursor.execute(
+            f"SELECT id, {self.SCORE} FROM articles_article "
+            f"WHERE id = ANY(ARRAY({sql})) AND search_document @@ {self.QUERY} ORDER BY id DESC LIMIT %s",
+            [text, text, *params, text, text, limit],
+        )
+        return cursor.fetchall()
+
+    def scored(self, cursor, matching, text):
+        """The queryset's ids, newest first, each with its score (computed on those ids only)."""
+        sql, params = matching.query.sql_with_params()
+        cursor.execute(
+            f"SELECT id, {self.SCORE} FROM articles_article WHERE id = ANY(ARRAY({sql})) ORDER BY id DESC",
+            [text, text, *params],
+        )
+        return cursor.fetchall()
+
+    def ids(self, cursor, queryset):
+        cursor.execute(*queryset.query.sql_with_params())
+        return [pk for (pk,) in cursor.fetchall()]
+
+    def scores(self, cursor, ids, text):
+        cursor.execute(
+            f"SELECT id, {self.SCORE} FROM articles_article WHERE id = ANY(%s) ORDER BY id DESC", [text, text, ids]
+        )
+        return cursor.fetchall()
 
     def snippets(self, ids, words):
         if not ids:
@@ -296,6 +431,23 @@ class PostgreSQLBackend:
                 [text, text, options, list(ids)],
             )
             return dict(cursor.fetchall())
+
+
+@contextmanager
+def planner(cursor, values):
+    """PostgreSQL planner settings for the queries run inside, in a transaction. They end with it; inside a
+    caller's transaction (a test's) they are set back to what they were when the block ends."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=False):
+        names = list(values)
+        # current_setting() is evaluated before set_config() in the same row.
+        pairs = ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names))
+        cursor.execute(f"SELECT {pairs}", [param for name in names for param in (name, name, values[name])])
+        before = cursor.fetchone()[0::2]
+        yield
+        if not outermost:
+            restore = ", ".join(["set_config(%s, %s, true)"] * len(names))
+            cursor.execute(f"SELECT {restore}", [param for pair in zip(names, before, strict=True) for param in pair])
 
 
 BACKENDS = {"sqlite": SQLiteBackend(), "postgresql": PostgreSQLBackend()}

@@ -259,8 +259,8 @@ class SearchView(ListView):
 
     def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()
-        self.filterset = SearchFilter(self.request.GET or None, queryset=with_lead_photos(Article.objects.published()))
-        return search.Results(self.filterset.qs, self.query)
+        self.filterset = SearchFilter(self.request.GET or None, queryset=Article.objects.published())
+        return search.Results(self.filterset.qs, self.query, stories=with_lead_photos(Article.objects.all()))
 
     def paginate_queryset(self, queryset, page_size):
         # Out-of-range or malformed page numbers show the nearest page rather than an error.
@@ -273,6 +273,7 @@ class SearchView(ListView):
         params.pop("page", None)
         return super().get_context_data(
             query=self.query,
+            more_results=self.object_list.more,
             filter=self.filterset,
             query_string=f"{params.urlencode()}&" if params else "",
             **kwargs,

@@ -92,7 +92,8 @@ def fresh_database(kind, workdir):
 
 def dump_file(n):
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"corpus-{n}.txt"
+    # Named after the corpus's version: a dump written by an earlier corpus.py is never reused.
+    path = RESULTS / f"corpus-v{corpus.VERSION}-{n}.txt"
     if not path.exists():
         with open(path, "w", encoding="utf-8", newline="") as out:
             corpus.write(out, n)

@@ -1,7 +1,10 @@
 import io
+import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,6 +89,82 @@ def test_search_results_are_paginated(client, many_articles):
     assert "Page 3 of 3" in results_page(client, q="paragraph", page="3")
     assert "Page 3 of 3" in results_page(client, q="paragraph", page="999")
     assert "Page 1 of 3" in results_page(client, q="paragraph", page="nonsense")
+
+
+def headlines(page):
+    return re.findall(r'class="card-title"><a href="[^"]*">([^<]*)</a>', page)
+
+
+@pytest.mark.django_db
+def test_a_broad_search_ranks_and_pages_through_the_newest_matches_only(client, many_articles, make_article, settings):
+    settings.SEARCH_RANKED_MATCHES = 12
+    # The best match of all, but the oldest: not among the newest 12.
+    make_article("Paragraph Paragraph", body="Paragraph, paragraph and paragraph.")
+    many_articles(13, prefix="Older")
+    make_article("A Paragraph In The Headline", slug="headline-match", body="Short paragraph.")
+    many_articles(11)
+    first = results_page(client, q="paragraph")
+    assert "More than 12 results" in first and "Page 1 of 2" in first
+    # The newest 12 are the headline match and the 11 made after it; ranked, the headline match leads
+    # although it is the oldest of them.
+    assert headlines(first)[0] == "A Paragraph In The Headline"
+    second = results_page(client, q="paragraph", page="2")
+    shown = headlines(first) + headlines(second)
+    assert len(shown) == 12 and len(set(shown)) == 12
+    assert set(shown) == {"A Paragraph In The Headline"} | {f"Story number {i}" for i in range(11)}
+    assert "Paragraph Paragraph" not in first + second
+    assert headlines(results_page(client, q="paragraph", page="999")) == headlines(second)
+
+
+@pytest.mark.django_db
+def test_a_narrow_search_is_counted_and_ranked_over_all_its_matches(client, make_article, many_articles, settings):
+    settings.SEARCH_RANKED_MATCHES = 12
+    make_article("Copper Prices Soar", body="Copper is up.")  # the oldest match, and the best
+    many_articles(30)
+    for n in range(11):
+        make_article(f"Markets Calm {n}", body="Analysts mention copper once.")
+    page = results_page(client, q="copper")
+    assert "12 results" in page and "More than" not in page
+    assert headlines(page)[0] == "Copper Prices Soar"
+    make_article("Markets Calm 11", body="Analysts mention copper once.")
+    page = results_page(client, q="copper")
+    assert "More than 12 results" in page and "Copper Prices Soar" not in page
+
+
+@pytest.mark.django_db
+def test_filters_apply_before_the_newest_matches_are_taken(client, many_articles, settings):
+    settings.SEARCH_RANKED_MATCHES = 12
+    asia = Section.objects.get(slug="asia")
+    many_articles(3, section=asia, prefix="Asia")  # older than every World story
+    many_articles(25)
+    page = results_page(client, q="paragraph", section="asia")
+    assert "3 results" in page
+    assert sorted(headlines(page)) == ["Asia number 0", "Asia number 1", "Asia number 2"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("every", [1, 3, 20])
+@pytest.mark.parametrize("few", [50, 5000])
+def test_the_newest_matches_are_found_however_common_the_words(client, section, settings, monkeypatch, every, few):
+    # PostgreSQL finds them differently when most stories match, some do or few do; SQLite when there are
+    # fewer candidate stories than SQLiteBackend.FEW or more (lowered here to 50 of 200).
+    settings.SEARCH_RANKED_MATCHES = 5
+    monkeypatch.setattr(search.SQLiteBackend, "FEW", few)
+    Article.objects.bulk_create(
+        Article(
+            headline=f"Story {n}",
+            slug=f"story-{n}",
+            section=section,
+            body="The harbour reopened." if n % every == 0 else "Nothing to see.",
+            status=Article.Status.PUBLISHED,
+            published_at=timezone.now() - timedelta(hours=1),
+        )
+        for n in range(200)
+    )
+    page = results_page(client, q="harbour")
+    assert "More than 5 results" in page
+    newest = [n for n in range(200) if n % every == 0][-5:]
+    assert sorted(headlines(page)) == sorted(f"Story {n}" for n in newest)
 
 
 HOSTILE = [
