@@ -16,7 +16,7 @@ from django.views.generic import ListView, TemplateView
 from . import cache, renditions, search
 from .context_processors import sections_for
 from .filters import SearchFilter
-from .models import Article, Caption, Photo, Redirect
+from .models import Article, Caption, Photo, Redirect, Section
 
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
@@ -86,8 +86,11 @@ def for_cards(ids, sections):
         leads.setdefault(caption.article_id, caption)  # the lead, or else the first caption
     cards = []
     for pk in ids:
-        story = stories[pk]
-        story.section = sections[story.section_id]
+        story = stories.get(pk)
+        if story is None:  # deleted since its id was listed
+            continue
+        # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
+        story.section = sections.get(story.section_id) or story.section
         story.lead_caption = leads.get(pk)
         cards.append(story)
     return cards
@@ -153,9 +156,10 @@ class SectionView(IdPaginationMixin, PublishedMixin, ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.section = next((s for s in sections_for(self.request) if s.slug == self.kwargs["section"]), None)
-        if self.section is None:
-            raise Http404("No such section.")
+        slug = self.kwargs["section"]
+        listed = next((s for s in sections_for(self.request) if s.slug == slug), None)
+        # A section created a moment ago may not be in the page's list yet.
+        self.section = listed or get_object_or_404(Section, slug=slug)
         return super().get_queryset().in_section(self.section)
 
     def get_paginator(self, queryset, *args, **kwargs):
@@ -178,7 +182,9 @@ class ArticleDetailView(PublishedMixin, TemplateView):
         article = self.get_queryset().filter(slug=kwargs["slug"]).first()
         if article is None:
             return self.not_here(requested)
-        article.section = next(s for s in sections_for(request) if s.pk == article.section_id)
+        # From the page's list of sections; one created a moment ago may not be in it yet.
+        listed = next((s for s in sections_for(request) if s.pk == article.section_id), None)
+        article.section = listed or article.section
         # What prefetch_related("captions") would leave, for story_context's captions.all(), without its
         # machinery (a third of the cost of fetching one story); shared previews set it the same way.
         captions = Caption.objects.filter(article=article).select_related("photo")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.cache import seconds_to_keep
-from articles.models import Article, Correction
+from articles.models import Article, Correction, Section
 
 from .conftest import SAMPLE
 from .test_healthz import UNREACHABLE_REDIS
@@ -155,3 +155,21 @@ def test_a_renamed_section_shows_at_once_in_every_masthead(client, settings, pub
 
     for url in ["/", published_article.get_absolute_url(), "/search/?q=floods"]:
         assert ">Foreign Desk</a>" in client.get(url).content.decode(), url
+
+
+@pytest.mark.django_db
+def test_a_story_in_a_section_not_yet_in_the_kept_list_is_still_served(client, settings, published_article):
+    """Between a commit and the content version's bump, a process may see a story in a section it has not
+    listed yet: the page must still work, with the story's own section."""
+    settings.PAGE_CACHE_SECONDS = 0
+    client.get("/")  # this process now keeps the sections list
+    new = Section.objects.bulk_create([Section(name="Climate", slug="climate")])[0]  # bulk: no signal
+    Article.objects.filter(pk=published_article.pk).update(section=new)
+    published_article.refresh_from_db()
+
+    story = client.get(published_article.get_absolute_url())
+    section = client.get("/climate/")
+
+    assert story.status_code == 200 and "Climate" in story.content.decode()
+    assert section.status_code == 200 and published_article.headline in section.content.decode()
+    assert client.get("/").status_code == 200  # the home page lists it once the list is read again
