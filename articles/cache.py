@@ -12,6 +12,9 @@ What it will not cache, because the copy would be wrong for the next reader: pag
 cookie, use a CSRF token or a CSP nonce. An embargo ending changes pages without any save, so a page is
 never kept past the next embargoed story's publication time.
 
+The same version keys what pages built afresh share: each process's list of sections (`sections_for`) and,
+in the shared cache, each section's story count (`section_count`). The version is read once per request.
+
 If the cache cannot be reached, readers get pages built afresh. Edits in the admin, though, fail while it
 is down (bumping the version raises, and the admin's transaction rolls back): better an editor told to
 retry than a withdrawn story served again from the cache when it comes back.
@@ -48,6 +51,14 @@ def content_version():
         cache.add(VERSION_KEY, time.time_ns(), timeout=None)
         version = cache.get(VERSION_KEY)
     return version
+
+
+def request_version(request):
+    """The content version as this request first saw it: the page cache, the sections list and the section
+    counts all ask, and with Redis each asking is a round trip."""
+    if not hasattr(request, "_content_version"):
+        request._content_version = content_version()
+    return request._content_version
 
 
 def bump_content_version():
@@ -110,7 +121,7 @@ def cache_page_for_readers(view):
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
             return view(request, *args, **kwargs)
         try:
-            key = page_key(request, content_version())
+            key = page_key(request, request_version(request))
             cached = cache.get(key)
         except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
             log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
@@ -142,10 +153,35 @@ def cache_page_for_readers(view):
     return wrapper
 
 
+# Kept per content version, besides whole pages: what every page or every page of a section needs.
+
 COUNT_SECONDS = 3600
 
+# (content version, its sections), for this process.
+_sections = (None, [])
 
-def section_count(section, stories):
+
+def sections_for(request):
+    """Every section, for the masthead; views take their section (and their stories' sections) from the
+    same list instead of asking the database again.
+
+    Each process keeps the list for the current content version: any change to a section bumps it, so
+    the list is read once per change rather than on every request. Nothing may modify these objects.
+    """
+    global _sections
+    if not hasattr(request, "_sections"):
+        try:
+            version = request_version(request)
+        except Exception:  # noqa: BLE001 -- the cache only saves work
+            log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
+            version = None
+        if version is None or _sections[0] != version:
+            _sections = (version, list(Section.objects.all()))
+        request._sections = _sections[1]
+    return request._sections
+
+
+def section_count(request, section, stories):
     """How many of a section's published `stories` there are, for its pages' "Page 3 of 1,361".
 
     Counted once per content version rather than on every request: on a section of 90,000 stories the
@@ -153,10 +189,10 @@ def section_count(section, stories):
     section's next embargo (a story appears without a save), and without the cache it is counted afresh.
     """
     try:
-        key = f"count:{content_version()}:{section.pk}"
+        key = f"count:{request_version(request)}:{section.pk}"
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 -- the cache only saves work
-        log.warning("page cache unavailable", exc_info=True, extra={"section": section.slug})
+        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
         return stories.count()
     if cached is not None and (cached[1] is None or timezone.now() < cached[1]):
         return cached[0]
@@ -168,5 +204,5 @@ def section_count(section, stories):
     try:
         cache.set(key, (count, release), timeout=COUNT_SECONDS)
     except Exception:  # noqa: BLE001
-        log.warning("page cache unavailable", exc_info=True, extra={"section": section.slug})
+        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
     return count

@@ -14,7 +14,7 @@ from django.views.decorators.http import condition, require_safe
 from django.views.generic import ListView, TemplateView
 
 from . import cache, renditions, search
-from .context_processors import sections_for
+from .cache import sections_for
 from .filters import SearchFilter
 from .models import Article, Caption, Photo, Redirect, Section
 
@@ -32,7 +32,8 @@ def last_change(request, *args, **kwargs):
     """
     # It runs on every public request, so it is one query written once: each part walks an index to its
     # newest row (article_updated, article_listing, the corrections' created_at), and the ORM took longer
-    # to compile the equivalent expression than the database takes to answer it.
+    # to compile the equivalent expression than the database takes to answer it. The second part is
+    # Article.objects.published(), spelled out: change both together.
     with connection.cursor() as cursor:
         cursor.execute(
             LAST_CHANGE_SQL,
@@ -164,7 +165,8 @@ class SectionView(IdPaginationMixin, PublishedMixin, ListView):
 
     def get_paginator(self, queryset, *args, **kwargs):
         paginator = super().get_paginator(queryset, *args, **kwargs)
-        paginator.count = cache.section_count(self.section, queryset)  # a cached_property: this is its value
+        # Paginator.count is a cached_property: setting it is what the paginator will use.
+        paginator.count = cache.section_count(self.request, self.section, queryset)
         return paginator
 
     def get_context_data(self, **kwargs):

@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,8 +71,7 @@ def wrk(url, seconds, connections=16):
     Requests a slow page left queued when the last run stopped are served first: each run starts once one
     request, queued behind them, has been answered.
     """
-    drained = url.split("/", 3)
-    urllib.request.urlopen(f"{drained[0]}//{drained[2]}{TRIVIAL}", timeout=120).read()
+    urllib.request.urlopen(urllib.parse.urljoin(url, TRIVIAL), timeout=120).read()
     result = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
         capture_output=True,

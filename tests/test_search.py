@@ -1,6 +1,7 @@
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -78,6 +79,21 @@ def test_search_filters_by_section_date_and_photo_credit(client, published_artic
     today = published_article.published_at.date().isoformat()
     assert "2 results" in results_page(client, q="floods", since=today, until=today)
     assert "No results" in results_page(client, q="floods", until="2001-01-01")
+
+
+@pytest.mark.django_db
+def test_date_filters_take_whole_days_in_the_newsrooms_time_zone(client, settings, make_article):
+    """ "From" and "To" are calendar days where the newsroom is, both included, whatever the hour in UTC."""
+    settings.TIME_ZONE = "Europe/Paris"
+    paris = ZoneInfo("Europe/Paris")
+    make_article("Late Floods", body="Floods.", published_at=datetime(2026, 3, 10, 23, 30, tzinfo=paris))  # 22:30 UTC
+    make_article("Early Floods", body="Floods.", published_at=datetime(2026, 3, 11, 0, 10, tzinfo=paris))  # 23:10 UTC
+
+    tenth = results_page(client, q="floods", since="2026-03-10", until="2026-03-10")
+    eleventh = results_page(client, q="floods", since="2026-03-11", until="2026-03-11")
+
+    assert "Late Floods" in tenth and "Early Floods" not in tenth
+    assert "Early Floods" in eleventh and "Late Floods" not in eleventh
 
 
 @pytest.mark.django_db
