@@ -157,28 +157,56 @@ def cache_page_for_readers(view):
 
 COUNT_SECONDS = 3600
 
-# (content version, its sections), for this process.
-_sections = (None, [])
+# What this process keeps: {name: (content version, kept until (or None), value)}.
+_kept = {}
+
+
+def kept(request, name, compute, until=None):
+    """`compute()`, computed once per content version by this process and then kept, and shared by every
+    request under that version; with `until` (a function of the value), only until that time.
+
+    Any change to what readers see bumps the version, so nothing kept can outlive the data it came from;
+    each process computes each value once per change instead of on every request. Without the cache,
+    each request computes its own. Nothing may modify what this returns: other requests share it.
+    """
+    try:
+        version = request_version(request)
+    except Exception:  # noqa: BLE001 -- the cache only saves work
+        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
+        version = None
+    if version is None:
+        own = request.__dict__.setdefault("_kept", {})
+        if name not in own:
+            own[name] = compute()
+        return own[name]
+    entry = _kept.get(name)
+    if entry is None or entry[0] != version or (entry[1] is not None and timezone.now() >= entry[1]):
+        value = compute()
+        entry = _kept[name] = (version, until(value) if until else None, value)
+    return entry[2]
+
+
+def next_release(request):
+    """When the next embargo lifts (None if no story is embargoed): until then, nothing a reader can see
+    changes without a save."""
+
+    def first_release():
+        return Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
+
+    return kept(request, "next-release", first_release, until=lambda release: release)
+
+
+def kept_until_release(request, name, compute):
+    """As kept(), for what depends on which stories are published: an embargo lifts without a save."""
+    # The release first: an embargo that lifts while computing makes the value stale at once, never later.
+    release = next_release(request)
+    return kept(request, name, compute, until=lambda value: release)
 
 
 def sections_for(request):
     """Every section, for the masthead; views take their section (and their stories' sections) from the
-    same list instead of asking the database again.
-
-    Each process keeps the list for the current content version: any change to a section bumps it, so
-    the list is read once per change rather than on every request. Nothing may modify these objects.
-    """
-    global _sections
-    if not hasattr(request, "_sections"):
-        try:
-            version = request_version(request)
-        except Exception:  # noqa: BLE001 -- the cache only saves work
-            log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-            version = None
-        if version is None or _sections[0] != version:
-            _sections = (version, list(Section.objects.all()))
-        request._sections = _sections[1]
-    return request._sections
+    same list instead of asking the database again."""
+    return kept(request, "sections", lambda: list(Section.objects.all()))
 
 
 def section_count(request, section, stories):

@@ -71,9 +71,9 @@ class RoutingRule(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet):
-    def published(self):
-        """The one definition of what readers may see: published, and past any embargo."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, at=None):
+        """The one definition of what readers may see: published, and past any embargo (now, or at `at`)."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=at or timezone.now())
 
     def embargoed(self):
         return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())

@@ -15,11 +15,14 @@ from django.views.generic import ListView, TemplateView
 
 from . import cache, renditions, search
 from .cache import sections_for
+from .compiled import CompiledQuery
 from .filters import SearchFilter
-from .models import Article, Caption, Photo, Redirect, Section
+from .models import Article, Caption, Correction, Photo, Redirect, Section
 
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
+# A story page's related stories are its section's newest but itself.
+FRONT_SIZE = max(STORIES_PER_SECTION_ON_HOME, RELATED_STORIES + 1)
 # Edits within this time of publication are part of publishing, not an update worth showing.
 UPDATE_GRACE = timedelta(minutes=5)
 
@@ -29,11 +32,16 @@ def last_change(request, *args, **kwargs):
 
     Any story's edit counts, whatever its status, so that withdrawing or unpublishing one is a change;
     so does the newest publication time, because an embargo lifts without anyone saving anything.
+    Every public request asks, so each process reads it once per content version (and embargo).
     """
-    # It runs on every public request, so it is one query written once: each part walks an index to its
-    # newest row (article_updated, article_listing, the corrections' created_at), and the ORM took longer
-    # to compile the equivalent expression than the database takes to answer it. The second part is
-    # Article.objects.published(), spelled out: change both together.
+    return cache.kept_until_release(request, "last-change", read_last_change)
+
+
+def read_last_change():
+    # One query written once: each part walks an index to its newest row (article_updated,
+    # article_listing, the corrections' created_at), and the ORM took longer to compile the equivalent
+    # expression than the database takes to answer it. The second part is Article.objects.published(),
+    # spelled out: change both together.
     with connection.cursor() as cursor:
         cursor.execute(
             LAST_CHANGE_SQL,
@@ -73,6 +81,22 @@ def with_lead_photos(queryset):
     return queryset.select_related("section").prefetch_related(CAPTIONS_WITH_PHOTOS)
 
 
+def stories_with_ids(*ids):
+    return Article.objects.filter(pk__in=ids)
+
+
+def lead_captions_first(*ids):
+    return Caption.objects.filter(article__in=ids).select_related("photo").order_by("-is_lead", "order", "pk")
+
+
+# What a listing page's cards show, compiled once per process (articles/compiled.py): a page's ids are
+# padded to CARDS_PER_QUERY with an id no story has.
+CARDS_PER_QUERY = 20
+NO_STORY = 0
+compiled_stories_with_ids = CompiledQuery(stories_with_ids, *[int] * CARDS_PER_QUERY)
+compiled_lead_captions_first = CompiledQuery(lead_captions_first, *[int] * CARDS_PER_QUERY)
+
+
 def for_cards(ids, sections):
     """The stories with these ids, in that order, each with its section and lead caption: what a card shows.
 
@@ -80,11 +104,16 @@ def for_cards(ids, sections):
     prefetch_related cost listings more Python time (an object per section per story, a queryset per
     story) than the database took to answer (docs/performance.md).
     """
-    stories = Article.objects.in_bulk(ids)
-    sections = {section.pk: section for section in sections}
+    if len(ids) <= CARDS_PER_QUERY:
+        padded = [*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids))]
+        stories, captions = compiled_stories_with_ids(*padded), compiled_lead_captions_first(*padded)
+    else:  # the home page's, once per content version
+        stories, captions = stories_with_ids(*ids), lead_captions_first(*ids)
+    stories = {story.pk: story for story in stories}
     leads = {}
-    for caption in Caption.objects.filter(article__in=ids).select_related("photo").order_by("-is_lead", "order", "pk"):
+    for caption in captions:
         leads.setdefault(caption.article_id, caption)  # the lead, or else the first caption
+    sections = {section.pk: section for section in sections}
     cards = []
     for pk in ids:
         story = stories.get(pk)
@@ -97,23 +126,28 @@ def for_cards(ids, sections):
     return cards
 
 
-class PublishedMixin:
-    """Every public view starts from Article.objects.published()."""
+class SectionListing:
+    """A section's published story ids, newest first, as the paginator slices them: each slice is one
+    compiled query (LIMIT and OFFSET as parameters). The paginator's count is set by the view."""
 
-    def get_queryset(self):
-        return Article.objects.published().newest_first()
+    def __init__(self, section, now):
+        self.section = section
+        self.now = now
+
+    def __getitem__(self, page):
+        return section_story_ids(self.section.pk, self.now, start=page.start, stop=page.stop)
 
 
-class IdPaginationMixin:
-    """Deep pages stay fast: the paginator counts and skips over ids alone, which the listing index covers
-    (index-only), and only the page's stories are then read in full (bench/deep_pages.py measures it)."""
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
-        # The ids come from the published() queryset; fetching them by primary key alone lets SQLite use
-        # the key (with the listing's filters repeated, it scanned the whole section instead).
-        page.object_list = for_cards(list(ids), sections_for(self.request))
-        return paginator, page, page.object_list, is_paginated
+# Deep pages stay fast: the listing skips over ids alone, which the listing index covers (index-only),
+# and only the page's stories are then read in full (bench/deep_pages.py measures it). Fetching them by
+# primary key alone lets SQLite use the key (with the listing's filters repeated, it scanned the section).
+section_story_ids = CompiledQuery(
+    lambda section, now: (
+        Article.objects.published(at=now).in_section(section).newest_first().values_list("pk", flat=True)
+    ),
+    int,
+    datetime,
+)
 
 
 @conditional
@@ -121,13 +155,27 @@ class IndexView(TemplateView):
     template_name = "articles/index.html"
 
     def get_context_data(self, **kwargs):
-        sections = sections_for(self.request)
-        latest = for_cards(latest_in_each(sections, STORIES_PER_SECTION_ON_HOME), sections)
-        by_section = {}
-        for article in sorted(latest, key=lambda article: (article.published_at, article.pk), reverse=True):
-            by_section.setdefault(article.section_id, []).append(article)
-        groups = [(section, by_section[section.pk]) for section in sections if section.pk in by_section]
+        fronts = section_fronts(self.request)
+        groups = [
+            (section, fronts[section.pk][:STORIES_PER_SECTION_ON_HOME])
+            for section in sections_for(self.request)
+            if section.pk in fronts
+        ]
         return super().get_context_data(groups=groups, **kwargs)
+
+
+def section_fronts(request):
+    """The newest published stories of every section, as cards, newest first: the home page's groups and
+    every story page's related stories. Kept per content version (articles/cache.py)."""
+
+    def read():
+        sections = sections_for(request)
+        fronts = {}
+        for card in for_cards(latest_in_each(sections, FRONT_SIZE), sections):
+            fronts.setdefault(card.section_id, []).append(card)
+        return fronts
+
+    return cache.kept_until_release(request, "fronts", read)
 
 
 def latest_in_each(sections, count):
@@ -152,7 +200,7 @@ def latest_in_each(sections, count):
 
 
 @conditional
-class SectionView(IdPaginationMixin, PublishedMixin, ListView):
+class SectionView(ListView):
     template_name = "articles/section.html"
     paginate_by = 20
 
@@ -161,36 +209,39 @@ class SectionView(IdPaginationMixin, PublishedMixin, ListView):
         listed = next((s for s in sections_for(self.request) if s.slug == slug), None)
         # A section created a moment ago may not be in the page's list yet.
         self.section = listed or get_object_or_404(Section, slug=slug)
-        return super().get_queryset().in_section(self.section)
+        return SectionListing(self.section, timezone.now())
 
-    def get_paginator(self, queryset, *args, **kwargs):
-        paginator = super().get_paginator(queryset, *args, **kwargs)
+    def get_paginator(self, listing, *args, **kwargs):
+        paginator = super().get_paginator(listing, *args, **kwargs)
         # Paginator.count is a cached_property: setting it is what the paginator will use.
-        paginator.count = cache.section_count(self.request, self.section, queryset)
+        paginator.count = cache.section_count(
+            self.request, self.section, Article.objects.published(at=listing.now).in_section(self.section)
+        )
         return paginator
+
+    def paginate_queryset(self, listing, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(listing, page_size)
+        page.object_list = for_cards(list(ids), sections_for(self.request))
+        return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(section=self.section, **kwargs)
 
 
 @conditional
-class ArticleDetailView(PublishedMixin, TemplateView):
+class ArticleDetailView(TemplateView):
     """A published story at its one canonical URL; old URLs redirect, withdrawn stories are gone."""
 
     template_name = "articles/detail.html"
 
     def get(self, request, *args, **kwargs):
         requested = reverse("articles:detail", kwargs=kwargs)
-        article = self.get_queryset().filter(slug=kwargs["slug"]).first()
+        article = next(iter(published_story(kwargs["slug"], timezone.now())), None)
         if article is None:
             return self.not_here(requested)
         # From the page's list of sections; one created a moment ago may not be in it yet.
         listed = next((s for s in sections_for(request) if s.pk == article.section_id), None)
         article.section = listed or article.section
-        # What prefetch_related("captions") would leave, for story_context's captions.all(), without its
-        # machinery (a third of the cost of fetching one story); shared previews set it the same way.
-        captions = Caption.objects.filter(article=article).select_related("photo")
-        article._prefetched_objects_cache = {"captions": list(captions)}
         if article.get_absolute_url() != requested:
             return redirect(article, permanent=True)
         self.article = article
@@ -212,28 +263,40 @@ class ArticleDetailView(PublishedMixin, TemplateView):
         return super().get_context_data(**(kwargs | story_context(self.request, self.article)))
 
 
+# The story page's own queries, compiled once per process: they run on every story page, and Django took
+# longer to compile each than the database takes to answer it (articles/compiled.py).
+published_story = CompiledQuery(
+    lambda slug, now: Article.objects.published(at=now).filter(slug=slug).order_by(), str, datetime
+)
+story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
+story_corrections = CompiledQuery(lambda article: Correction.objects.filter(article=article), int)
+
+
 def story_context(request, article):
     """What the story page shows besides the story: for readers, and for editors' previews of drafts."""
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
-    corrections = list(article.corrections.all())
+    if article.pk is not None and "captions" not in getattr(article, "_prefetched_objects_cache", {}):
+        # What prefetch_related("captions") would leave, for captions.all() and lead_caption; previews of a
+        # revision set it themselves, to the revision's captions.
+        article._prefetched_objects_cache = {"captions": story_captions(article.pk)}
+    corrections = story_corrections(article.pk) if article.pk is not None else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
-    related = list(
-        Article.objects.published().in_section(article.section).exclude(pk=article.pk).newest_first()[:RELATED_STORIES]
-    )
-    for story in related:
-        story.section = article.section  # the same section: no join, no copy of it per story
+    front = section_fronts(request).get(article.section_id, [])
+    related = [story for story in front if story.pk != article.pk][:RELATED_STORIES]
+    url = request.build_absolute_uri(article.get_absolute_url())
     return {
         "article": article,
         "section": article.section,
+        "canonical_url": url,
         "corrections": corrections,
         "updated_at": updated_at,
         "related": related,
-        "structured_data": structured_data(request, article, published_at, updated_at),
+        "structured_data": structured_data(request, article, url, published_at, updated_at),
     }
 
 
-def structured_data(request, article, published_at, updated_at):
+def structured_data(request, article, url, published_at, updated_at):
     """JSON-LD NewsArticle, for search engines."""
     data = {
         "@context": "https://schema.org",
@@ -244,7 +307,7 @@ def structured_data(request, article, published_at, updated_at):
         "datePublished": published_at.isoformat(),
         "dateModified": (updated_at or published_at).isoformat(),
         "articleSection": article.section.name,
-        "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
+        "mainEntityOfPage": url,
         "author": (
             {"@type": "Person", "name": article.byline}
             if article.byline
