@@ -36,8 +36,11 @@ def test_editor_previews_a_draft_in_the_readers_template(client, editor_client, 
     url = reverse("admin:articles_article_preview", args=[draft_article.pk])
     response = editor_client.get(url)
     assert response.status_code == 200
-    assert "articles/detail.html" in [t.name for t in response.templates]
-    assert '<h1 class="headline">Secret Draft About Budget</h1>' in response.content.decode()
+    page = response.content.decode()
+    # The readers' template: their masthead, the story's headline and body, the preview's note.
+    assert '<nav class="sections" aria-label="Sections">' in page
+    assert '<h1 class="headline">Secret Draft About Budget</h1>' in page
+    assert "<p>Second paragraph.</p>" in page and "Preview: not published yet" in page
     assert client.get(url).status_code == 302  # the admin preview needs a login
     assert client.get(draft_article.get_absolute_url()).status_code == 404  # and readers still see nothing
 
