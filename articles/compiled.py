@@ -8,6 +8,7 @@ The rows become model instances as the queryset itself would make them (select_r
 """
 
 import copy
+import re
 from datetime import UTC, datetime
 
 from django.db import connections
@@ -17,35 +18,40 @@ from django.db.models import QuerySet
 STRING_MARKER = "\x00marker-{}"
 NUMBER_MARKER = -(2**31) + 7
 DATETIME_MARKER = datetime(1001, 1, 1, tzinfo=UTC)
+# A slice [start:stop]: Django writes its bounds into the SQL ("LIMIT 123457 OFFSET 987654321"), where
+# they become parameters, so that one SQL serves every page. Both databases take them as parameters.
+SLICE_START, SLICE_LENGTH = 987_654_321, 123_457
 
 
 class CompiledQuery:
     """`CompiledQuery(build, str, datetime)` runs `build("<marker>", <marker>)` once per database; calling
     it with ("some-slug", now) then returns the list that `build("some-slug", now)` would give.
 
-    `build` must use each argument only as a value to compare with (filters, not slices or lookups
-    chosen by value); the test suite runs every compiled query against its plain queryset.
+    `build` must use each argument only as a value to compare with (a filter), or, for an argument of
+    type `slice`, as the bounds of one slice (`queryset[page]`, a subquery's too). The test suite runs
+    every compiled query against its plain queryset.
     """
 
     def __init__(self, build, *types):
         self.build = build
         self.types = types
-        self._compiled = {}  # database alias -> (queryset, compiler, sql, params, [(param index, arg index)])
+        self._compiled = {}  # database alias -> (queryset, compiler, sql, [parameter sources])
 
-    def __call__(self, *values, start=0, stop=None, using="default"):
-        """The rows for these values; with `stop`, only those of the slice [start:stop]."""
-        compiled = self._compiled.get(using) or self._compile(using)
-        queryset, compiler, sql, params, slots = compiled
-        connection = connections[using]
-        params = list(params)
-        for index, arg in slots:
-            value = values[arg]
-            params[index] = connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
-        if stop is not None:
-            # Django writes a slice's bounds into the SQL itself; here they are parameters, so that one SQL
-            # serves every page. Both databases take LIMIT and OFFSET as parameters.
-            sql = f"{sql} LIMIT %s OFFSET %s"
-            params += [max(stop - start, 0), start]
+    def __call__(self, *values, using="default"):
+        queryset, compiler, sql, sources = self._compiled.get(using) or self._compile(using)
+        adapt = connections[using].ops.adapt_datetimefield_value
+        params = []
+        for source, value in sources:
+            if source == "value":
+                params.append(value)
+            elif source == "limit":
+                page = values[value]
+                params.append(max(page.stop - (page.start or 0), 0))
+            elif source == "offset":
+                params.append(values[value].start or 0)
+            else:
+                value = values[value]
+                params.append(adapt(value) if isinstance(value, datetime) else value)
         run = copy.copy(compiler)
         run.as_sql = lambda *args, **kwargs: (sql, tuple(params))
         query = copy.copy(queryset.query)
@@ -66,11 +72,27 @@ class CompiledQuery:
             connection.ops.adapt_datetimefield_value(marker) if isinstance(marker, datetime) else marker
             for marker in markers
         ]
-        slots = [(index, adapted.index(param)) for index, param in enumerate(params) if param in adapted]
-        if sorted({arg for _, arg in slots}) != list(range(len(markers))):
+        sources = [("arg", adapted.index(p)) if p in adapted else ("value", p) for p in params]
+        used = {n for source, n in sources if source == "arg"}
+        for n, kind in enumerate(self.types):
+            if kind is slice:
+                sql, sources = self._unslice(sql, sources, n)
+                used.add(n)
+        if used != set(range(len(markers))):
             raise ValueError(f"every argument of a compiled query must be a value in its SQL: {sql}")
-        self._compiled[using] = compiled = (queryset, compiler, sql, params, slots)
+        self._compiled[using] = compiled = (queryset, compiler, sql, sources)
         return compiled
+
+    @staticmethod
+    def _unslice(sql, sources, n):
+        """The slice marker's literal LIMIT and OFFSET, made parameters."""
+        literal = re.compile(rf"\bLIMIT {SLICE_LENGTH} OFFSET {SLICE_START + n}\b")
+        found = list(literal.finditer(sql))
+        if len(found) != 1:
+            raise ValueError(f"a slice argument must slice the query once: {sql}")
+        before = sql[: found[0].start()].count("%s")
+        sql = f"{sql[: found[0].start()]}LIMIT %s OFFSET %s{sql[found[0].end() :]}"
+        return sql, [*sources[:before], ("limit", n), ("offset", n), *sources[before:]]
 
     @staticmethod
     def marker(kind, n):
@@ -80,4 +102,6 @@ class CompiledQuery:
             return NUMBER_MARKER + n
         if kind is datetime:
             return DATETIME_MARKER.replace(year=DATETIME_MARKER.year + n)
+        if kind is slice:
+            return slice(SLICE_START + n, SLICE_START + n + SLICE_LENGTH)
         raise TypeError(f"no marker for {kind}")

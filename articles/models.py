@@ -224,7 +224,7 @@ class Article(models.Model):
     @cached_property
     def summary(self):
         """The standfirst, or the first paragraph for listings and meta descriptions."""
-        return self.standfirst or next(iter(self.paragraphs), "")
+        return summary_of(self.standfirst, self.body)
 
     @cached_property
     def lead_caption(self):
@@ -239,6 +239,11 @@ class Article(models.Model):
             [(c.text, c.photo.credit) for c in sorted(self.captions.all(), key=lambda c: c.order)],
             self.paragraphs,
         )
+
+
+def summary_of(standfirst, body):
+    """Article.summary, from the standfirst and (the start of) the body."""
+    return standfirst or next((p for p in body.split("\n\n") if p.strip()), "")
 
 
 def content_hash(headline, captions, paragraphs):

@@ -2,7 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from . import cache, renditions, search
 from .cache import sections_for
 from .compiled import CompiledQuery
 from .filters import SearchFilter
-from .models import Article, Caption, Correction, Photo, Redirect, Section
+from .models import Article, Caption, Correction, Photo, Redirect, Section, summary_of
 
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
@@ -81,73 +82,90 @@ def with_lead_photos(queryset):
     return queryset.select_related("section").prefetch_related(CAPTIONS_WITH_PHOTOS)
 
 
-def stories_with_ids(*ids):
-    return Article.objects.filter(pk__in=ids)
+# What a card shows of a story (articles/includes/story_card.html, articles.jinja2.card_key). Its summary
+# needs only the start of the body: reading all of it made PostgreSQL read some 6 kB a story from its
+# TOAST table (20 cards: 3.5 ms, against 1.2 ms for their first 2,000 characters).
+CARD_FIELDS = ["headline", "slug", "section", "standfirst", "language", "published_at", "created_at", "updated_at"]
+CARD_FIELDS += ["status", "version"]
+SUMMARY_SOURCE = 2000  # characters: 40 words of a first paragraph, with room to spare
+
+
+def card_stories():
+    # Unordered: callers put them in their listing's order (PostgreSQL sorted after reading the bodies).
+    summary_source = Substr("body", 1, SUMMARY_SOURCE)
+    return Article.objects.only(*CARD_FIELDS).annotate(body_start=summary_source).order_by()
 
 
 def lead_captions_first(*ids):
     return Caption.objects.filter(article__in=ids).select_related("photo").order_by("-is_lead", "order", "pk")
 
 
-# What a listing page's cards show, compiled once per process (articles/compiled.py): a page's ids are
-# padded to CARDS_PER_QUERY with an id no story has.
+# A listing page's queries, compiled once per process (articles/compiled.py): a page's ids are padded to
+# CARDS_PER_QUERY with an id no story has.
 CARDS_PER_QUERY = 20
 NO_STORY = 0
-compiled_stories_with_ids = CompiledQuery(stories_with_ids, *[int] * CARDS_PER_QUERY)
+stories_with_ids = CompiledQuery(lambda *ids: card_stories().filter(pk__in=ids), *[int] * CARDS_PER_QUERY)
 compiled_lead_captions_first = CompiledQuery(lead_captions_first, *[int] * CARDS_PER_QUERY)
+# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
+# (index-only, so deep pages stay fast: bench/deep_pages.py), then those stories by primary key (with the
+# listing's filters repeated, SQLite scanned the whole section instead).
+section_page = CompiledQuery(
+    lambda section, now, page: card_stories().filter(
+        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
+    ),
+    int,
+    datetime,
+    slice,
+)
 
 
 def for_cards(ids, sections):
-    """The stories with these ids, in that order, each with its section and lead caption: what a card shows.
+    """The stories with these ids, in that order, as cards (see as_cards)."""
+    if len(ids) <= CARDS_PER_QUERY:
+        stories = stories_with_ids(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
+    else:  # the home page's, once per content version
+        stories = card_stories().filter(pk__in=ids)
+    by_id = {story.pk: story for story in stories}
+    return as_cards([by_id[pk] for pk in ids if pk in by_id], sections)  # one may be deleted since listed
+
+
+def as_cards(stories, sections):
+    """The stories, each with its section, lead caption and summary: what a card shows.
 
     Sections come from the page's own list and lead captions from one query. select_related and
     prefetch_related cost listings more Python time (an object per section per story, a queryset per
     story) than the database took to answer (docs/performance.md).
     """
+    ids = [story.pk for story in stories]
     if len(ids) <= CARDS_PER_QUERY:
-        padded = [*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids))]
-        stories, captions = compiled_stories_with_ids(*padded), compiled_lead_captions_first(*padded)
-    else:  # the home page's, once per content version
-        stories, captions = stories_with_ids(*ids), lead_captions_first(*ids)
-    stories = {story.pk: story for story in stories}
+        captions = compiled_lead_captions_first(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
+    else:
+        captions = lead_captions_first(*ids)
     leads = {}
     for caption in captions:
         leads.setdefault(caption.article_id, caption)  # the lead, or else the first caption
     sections = {section.pk: section for section in sections}
-    cards = []
-    for pk in ids:
-        story = stories.get(pk)
-        if story is None:  # deleted since its id was listed
-            continue
+    for story in stories:
         # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
         story.section = sections.get(story.section_id) or story.section
-        story.lead_caption = leads.get(pk)
-        cards.append(story)
-    return cards
+        story.lead_caption = leads.get(story.pk)
+        story.summary = summary_of(story.standfirst, story.body_start)
+    return stories
 
 
 class SectionListing:
-    """A section's published story ids, newest first, as the paginator slices them: each slice is one
-    compiled query (LIMIT and OFFSET as parameters). The paginator's count is set by the view."""
+    """A section's published stories, newest first, as cards, as the paginator slices them (one compiled
+    query a page, and one for its captions). The paginator's count is set by the view."""
 
-    def __init__(self, section, now):
+    def __init__(self, section, now, sections):
         self.section = section
         self.now = now
+        self.sections = sections
 
     def __getitem__(self, page):
-        return section_story_ids(self.section.pk, self.now, start=page.start, stop=page.stop)
-
-
-# Deep pages stay fast: the listing skips over ids alone, which the listing index covers (index-only),
-# and only the page's stories are then read in full (bench/deep_pages.py measures it). Fetching them by
-# primary key alone lets SQLite use the key (with the listing's filters repeated, it scanned the section).
-section_story_ids = CompiledQuery(
-    lambda section, now: (
-        Article.objects.published(at=now).in_section(section).newest_first().values_list("pk", flat=True)
-    ),
-    int,
-    datetime,
-)
+        stories = section_page(self.section.pk, self.now, page)
+        stories.sort(key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
+        return as_cards(stories, self.sections)
 
 
 @conditional
@@ -209,7 +227,7 @@ class SectionView(ListView):
         listed = next((s for s in sections_for(self.request) if s.slug == slug), None)
         # A section created a moment ago may not be in the page's list yet.
         self.section = listed or get_object_or_404(Section, slug=slug)
-        return SectionListing(self.section, timezone.now())
+        return SectionListing(self.section, timezone.now(), sections_for(self.request))
 
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
@@ -218,11 +236,6 @@ class SectionView(ListView):
             self.request, self.section, Article.objects.published(at=listing.now).in_section(self.section)
         )
         return paginator
-
-    def paginate_queryset(self, listing, page_size):
-        paginator, page, ids, is_paginated = super().paginate_queryset(listing, page_size)
-        page.object_list = for_cards(list(ids), sections_for(self.request))
-        return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(section=self.section, **kwargs)
@@ -266,7 +279,15 @@ class ArticleDetailView(TemplateView):
 # The story page's own queries, compiled once per process: they run on every story page, and Django took
 # longer to compile each than the database takes to answer it (articles/compiled.py).
 published_story = CompiledQuery(
-    lambda slug, now: Article.objects.published(at=now).filter(slug=slug).order_by(), str, datetime
+    lambda slug, now: (
+        Article.objects.published(at=now)
+        .filter(slug=slug)
+        # Few stories are ever corrected: knowing which saves the others a query.
+        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
+        .order_by()
+    ),
+    str,
+    datetime,
 )
 story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
 story_corrections = CompiledQuery(lambda article: Correction.objects.filter(article=article), int)
@@ -279,7 +300,7 @@ def story_context(request, article):
         # What prefetch_related("captions") would leave, for captions.all() and lead_caption; previews of a
         # revision set it themselves, to the revision's captions.
         article._prefetched_objects_cache = {"captions": story_captions(article.pk)}
-    corrections = story_corrections(article.pk) if article.pk is not None else []
+    corrections = story_corrections(article.pk) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
     front = section_fronts(request).get(article.section_id, [])

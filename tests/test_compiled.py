@@ -3,11 +3,14 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.db.models import Value
 from django.utils import timezone
 
 from articles import views
 from articles.compiled import CompiledQuery
 from articles.models import Article, Caption, Correction, Photo
+
+V = Value(False)
 
 
 def same(a, b):
@@ -22,8 +25,8 @@ def test_a_story_is_found_by_slug_only_when_published_then(published_article, em
     for story in [published_article, embargoed_article, draft_article]:
         for at in [now, now + timedelta(days=2)]:
             compiled = views.published_story(story.slug, at)
-            plain = list(Article.objects.published(at=at).filter(slug=story.slug))
-            assert same(compiled, plain)
+            assert same(compiled, list(views.published_story.build(story.slug, at)))
+            assert same(compiled, list(Article.objects.published(at=at).filter(slug=story.slug).annotate(corrected=V)))
     assert [a.headline for a in views.published_story(embargoed_article.slug, now + timedelta(days=2))] == [
         "Embargoed Results Announced"
     ]
@@ -47,8 +50,10 @@ def test_captions_come_with_their_photos_in_order(published_article, make_articl
 
 @pytest.mark.django_db
 def test_corrections_newest_first(published_article, django_assert_num_queries):
+    assert views.published_story(published_article.slug, timezone.now())[0].corrected is False
     for text in ["First", "Second"]:
         Correction.objects.create(article=published_article, text=text)
+    assert views.published_story(published_article.slug, timezone.now())[0].corrected is True
     with django_assert_num_queries(1):
         corrections = views.story_corrections(published_article.pk)
     assert [c.text for c in corrections] == ["Second", "First"]
@@ -65,3 +70,34 @@ def test_only_values_of_known_types_have_markers():
     with pytest.raises(TypeError):
         CompiledQuery(lambda value: Article.objects.filter(pk=value), float)(1.5)
     assert CompiledQuery.marker(datetime, 0) != CompiledQuery.marker(datetime, 1)
+
+
+@pytest.mark.django_db
+def test_a_section_page_is_its_slice_of_the_listing(many_articles, section, embargoed_article):
+    many_articles(45)
+    now = timezone.now()
+    listing = list(Article.objects.published(at=now).in_section(section).newest_first().values_list("pk", flat=True))
+    assert len(listing) == 45 and embargoed_article.pk not in listing
+    for start in [0, 20, 40, 60]:
+        page = views.section_page(section.pk, now, slice(start, start + 20))
+        page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
+        assert [story.pk for story in page] == listing[start : start + 20]
+
+
+def test_a_slice_argument_must_slice_once():
+    twice = CompiledQuery(lambda page: Article.objects.filter(pk__in=Article.objects.values("pk")[page])[page], slice)
+    with pytest.raises(ValueError, match="slice the query once"):
+        twice(slice(0, 20))
+
+
+@pytest.mark.django_db
+def test_a_card_summarises_a_long_first_paragraph_as_the_story_does(make_article, section):
+    from django.template.defaultfilters import truncatewords
+
+    first = " ".join(f"word{n}" for n in range(600))  # 4,000 characters: longer than a card reads
+    story = make_article("A Long Read", body=f"{first}\n\nSecond paragraph.")
+    card = views.for_cards([story.pk], [section])[0]
+    full = Article.objects.get(pk=story.pk)
+    assert truncatewords(card.summary, 40) == truncatewords(full.summary, 40)
+    assert truncatewords(card.summary, 40).endswith("word39 …")
+    assert "body" not in card.__dict__  # the card never read the whole body
