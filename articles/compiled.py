@@ -39,7 +39,8 @@ class CompiledQuery:
 
     def __call__(self, *values, using="default"):
         queryset, compiler, sql, sources = self._compiled.get(using) or self._compile(using)
-        adapt = connections[using].ops.adapt_datetimefield_value
+        connection = connections[using]
+        adapt = connection.ops.adapt_datetimefield_value
         params = []
         for source, value in sources:
             if source == "value":
@@ -53,6 +54,7 @@ class CompiledQuery:
                 value = values[value]
                 params.append(adapt(value) if isinstance(value, datetime) else value)
         run = copy.copy(compiler)
+        run.connection = connection  # this thread's: the compiler kept the compiling thread's
         run.as_sql = lambda *args, **kwargs: (sql, tuple(params))
         query = copy.copy(queryset.query)
         query.get_compiler = lambda *args, **kwargs: run

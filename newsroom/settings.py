@@ -255,13 +255,6 @@ CACHES = {
         "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "newsroom"),
     }
 }
-# Rendered story cards, keyed on the data they show (articles/jinja2.py): such a key cannot
-# go stale, so each process keeps its own copies and listings need no trip to Redis per card.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "fragments",
-    "OPTIONS": {"MAX_ENTRIES": 5000},
-}
 if REDIS_URL:
     # A Redis that stops answering must cost a request a second, not hang it (and the worker) for ever.
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}

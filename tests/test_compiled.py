@@ -1,8 +1,10 @@
 """Compiled queries (articles/compiled.py) give what their querysets give, for any values."""
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connections
 from django.db.models import Value
 from django.utils import timezone
 
@@ -101,3 +103,22 @@ def test_a_card_summarises_a_long_first_paragraph_as_the_story_does(make_article
     assert truncatewords(card.summary, 40) == truncatewords(full.summary, 40)
     assert truncatewords(card.summary, 40).endswith("word39 …")
     assert "body" not in card.__dict__  # the card never read the whole body
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_compiled_query_runs_on_each_threads_own_connection(published_article):
+    """Threaded servers (runserver, the live-server tests) serve each request on its thread's connection."""
+    now = timezone.now()
+    assert views.published_story(published_article.slug, now)  # compiled here, on this thread's connection
+    found = []
+
+    def read():
+        try:
+            found.extend(views.published_story(published_article.slug, now))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert [story.headline for story in found] == [published_article.headline]
