@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch
-from django.db.models.functions import Substr
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import JSONObject, Substr
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -90,22 +90,33 @@ CARD_FIELDS += ["status", "version"]
 SUMMARY_SOURCE = 2000  # characters: 40 words of a first paragraph, with room to spare
 
 
+# A card's lead photo: the lead caption (or else the first) and its photo, read with the story as one JSON
+# object, which spares every listing a query for its captions.
+LEAD_CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
+LEAD_PHOTO_FIELDS = ["id", "image", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
+
+
 def card_stories():
     # Unordered: callers put them in their listing's order (PostgreSQL sorted after reading the bodies).
-    summary_source = Substr("body", 1, SUMMARY_SOURCE)
-    return Article.objects.only(*CARD_FIELDS).annotate(body_start=summary_source).order_by()
+    lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
+    lead = lead.values(
+        json=JSONObject(
+            **{f"caption_{name}": name for name in LEAD_CAPTION_FIELDS},
+            **{f"photo_{name}": f"photo__{name}" for name in LEAD_PHOTO_FIELDS},
+        )
+    )[:1]
+    return (
+        Article.objects.only(*CARD_FIELDS)
+        .annotate(body_start=Substr("body", 1, SUMMARY_SOURCE), lead=Subquery(lead, output_field=JSONField()))
+        .order_by()
+    )
 
 
-def lead_captions_first(*ids):
-    return Caption.objects.filter(article__in=ids).select_related("photo").order_by("-is_lead", "order", "pk")
-
-
-# A listing page's queries, compiled once per process (articles/compiled.py): a page's ids are padded to
+# A listing page's query, compiled once per process (articles/compiled.py): a page's ids are padded to
 # CARDS_PER_QUERY with an id no story has.
 CARDS_PER_QUERY = 20
 NO_STORY = 0
 stories_with_ids = CompiledQuery(lambda *ids: card_stories().filter(pk__in=ids), *[int] * CARDS_PER_QUERY)
-compiled_lead_captions_first = CompiledQuery(lead_captions_first, *[int] * CARDS_PER_QUERY)
 # One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
 # (index-only, so deep pages stay fast: bench/deep_pages.py), then those stories by primary key (with the
 # listing's filters repeated, SQLite scanned the whole section instead).
@@ -124,38 +135,45 @@ def for_cards(ids, sections):
     if len(ids) <= CARDS_PER_QUERY:
         stories = stories_with_ids(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
     else:  # the home page's, once per content version
-        stories = card_stories().filter(pk__in=ids)
+        stories = list(card_stories().filter(pk__in=ids))
     by_id = {story.pk: story for story in stories}
     return as_cards([by_id[pk] for pk in ids if pk in by_id], sections)  # one may be deleted since listed
 
 
 def as_cards(stories, sections):
-    """The stories, each with its section, lead caption and summary: what a card shows.
+    """Card stories (card_stories()), each given its section, lead caption and summary: what a card shows.
 
-    Sections come from the page's own list and lead captions from one query. select_related and
-    prefetch_related cost listings more Python time (an object per section per story, a queryset per
-    story) than the database took to answer (docs/performance.md).
+    Sections come from the page's own list. select_related and prefetch_related cost listings more Python
+    time (an object per section per story, a queryset per story) than the database took to answer
+    (docs/performance.md).
     """
-    ids = [story.pk for story in stories]
-    if len(ids) <= CARDS_PER_QUERY:
-        captions = compiled_lead_captions_first(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
-    else:
-        captions = lead_captions_first(*ids)
-    leads = {}
-    for caption in captions:
-        leads.setdefault(caption.article_id, caption)  # the lead, or else the first caption
     sections = {section.pk: section for section in sections}
     for story in stories:
         # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
         story.section = sections.get(story.section_id) or story.section
-        story.lead_caption = leads.get(story.pk)
+        story.lead_caption = lead_caption(story)
         story.summary = summary_of(story.standfirst, story.body_start)
     return stories
 
 
+def lead_caption(story):
+    """The Caption, with its Photo, that card_stories() read as JSON (only what a card shows of them)."""
+    lead = story.lead
+    if lead is None:
+        return None
+    db = story._state.db
+    photo = Photo.from_db(db, LEAD_PHOTO_FIELDS, [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS])
+    caption = Caption.from_db(
+        db, [*LEAD_CAPTION_FIELDS, "article_id"], [*(lead[f"caption_{name}"] for name in LEAD_CAPTION_FIELDS), story.pk]
+    )
+    caption.is_lead = bool(caption.is_lead)  # SQLite's JSON has no booleans
+    caption.photo = photo
+    return caption
+
+
 class SectionListing:
     """A section's published stories, newest first, as cards, as the paginator slices them (one compiled
-    query a page, and one for its captions). The paginator's count is set by the view."""
+    query a page). The paginator's count is set by the view."""
 
     def __init__(self, section, now, sections):
         self.section = section
