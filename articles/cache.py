@@ -209,8 +209,8 @@ def sections_for(request):
     return kept(request, "sections", lambda: list(Section.objects.all()))
 
 
-def section_count(request, section, stories):
-    """How many of a section's published `stories` there are, for its pages' "Page 3 of 1,361".
+def section_count(request, section):
+    """How many published stories a section has, for its pages' "Page 3 of 1,361".
 
     Counted once per content version rather than on every request: on a section of 90,000 stories the
     count costs more than the rest of its page. Like a cached page, a count is not trusted past the
@@ -221,14 +221,14 @@ def section_count(request, section, stories):
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 -- the cache only saves work
         log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-        return stories.count()
+        return Article.objects.published().in_section(section).count()
     if cached is not None and (cached[1] is None or timezone.now() < cached[1]):
         return cached[0]
     # The next embargo first: one that lifts while counting makes the count stale at once, never later.
     release = (
         Article.objects.embargoed().in_section(section).order_by("published_at").values_list("published_at", flat=True)
     ).first()
-    count = stories.count()
+    count = Article.objects.published().in_section(section).count()
     try:
         cache.set(key, (count, release), timeout=COUNT_SECONDS)
     except Exception:  # noqa: BLE001

@@ -250,9 +250,7 @@ class SectionView(ListView):
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
         # Paginator.count is a cached_property: setting it is what the paginator will use.
-        paginator.count = cache.section_count(
-            self.request, self.section, Article.objects.published(at=listing.now).in_section(self.section)
-        )
+        paginator.count = cache.section_count(self.request, self.section)
         return paginator
 
     def get_context_data(self, **kwargs):

@@ -173,3 +173,30 @@ def test_a_story_in_a_section_not_yet_in_the_kept_list_is_still_served(client, s
     assert story.status_code == 200 and "Climate" in story.content.decode()
     assert section.status_code == 200 and published_article.headline in section.content.decode()
     assert client.get("/").status_code == 200  # the home page lists it once the list is read again
+
+
+@pytest.mark.django_db
+def test_the_home_page_and_related_stories_follow_publishing_at_once(client, settings, published_article, make_article):
+    """Each process keeps every section's newest stories per content version: a publication is a new one."""
+    settings.PAGE_CACHE_SECONDS = 0
+    assert "Storm Warning Issued" not in client.get("/").content.decode()
+
+    make_article("Storm Warning Issued")
+
+    assert "Storm Warning Issued" in client.get("/").content.decode()
+    assert "Storm Warning Issued" in client.get(published_article.get_absolute_url()).content.decode()  # related
+
+
+@pytest.mark.django_db
+def test_the_home_page_and_last_modified_follow_an_embargo_lifting(client, settings, published_article, make_article):
+    """An embargo lifts without a save: what is kept per content version must end with it."""
+    settings.PAGE_CACHE_SECONDS = 0
+    release = timezone.now() + timedelta(seconds=1.5)  # Last-Modified has whole seconds: a second apart
+    make_article("Results Due Now", published_at=release)
+    before = client.get("/")
+    assert "Results Due Now" not in before.content.decode()
+
+    time.sleep(max((release - timezone.now()).total_seconds(), 0) + 0.05)
+    after = client.get("/")
+    assert "Results Due Now" in after.content.decode()
+    assert after["Last-Modified"] != before["Last-Modified"]
