@@ -7,13 +7,14 @@ from .sitemaps import sitemaps
 
 app_name = "articles"
 
-# Public pages go through the page cache for anonymous readers (articles/cache.py): any edit invalidates it.
+# Public pages and feeds go through the page cache for anonymous readers (articles/cache.py): any edit
+# invalidates it. Feed readers poll the feeds all day.
 urlpatterns = [
     path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
     path("search/", views.SearchView.as_view(), name="search"),
-    path("feed/", feeds.LatestStoriesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestStoriesAtomFeed(), name="atom"),
+    path("feed/", cache_page_for_readers(feeds.LatestStoriesFeed()), name="feed"),
+    path("feed/atom/", cache_page_for_readers(feeds.LatestStoriesAtomFeed()), name="atom"),
     path("robots.txt", views.RobotsView.as_view(), name="robots"),
     path(
         "sitemap.xml",
@@ -24,8 +25,8 @@ urlpatterns = [
     path("sitemap-<str:section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("news-sitemap.xml", views.news_sitemap, name="news-sitemap"),
     path("<slug:section>/", cache_page_for_readers(views.SectionView.as_view()), name="section"),
-    path("<slug:section>/feed/", feeds.SectionFeed(), name="section-feed"),
-    path("<slug:section>/feed/atom/", feeds.SectionAtomFeed(), name="section-atom"),
+    path("<slug:section>/feed/", cache_page_for_readers(feeds.SectionFeed()), name="section-feed"),
+    path("<slug:section>/feed/atom/", cache_page_for_readers(feeds.SectionAtomFeed()), name="section-atom"),
     path(
         "<slug:section>/<int:year>/<str:month>/<str:day>/<str:slug>/",
         cache_page_for_readers(views.ArticleDetailView.as_view()),

@@ -200,3 +200,17 @@ def test_the_home_page_and_last_modified_follow_an_embargo_lifting(client, setti
     after = client.get("/")
     assert "Results Due Now" in after.content.decode()
     assert after["Last-Modified"] != before["Last-Modified"]
+
+
+@pytest.mark.django_db
+def test_feeds_are_served_from_the_cache_until_a_story_is_published(client, published_article, make_article):
+    for url in ["/feed/", "/feed/atom/", "/world/feed/", "/world/feed/atom/"]:
+        assert client.get(url).headers["X-Page-Cache"] == "miss"
+        cached = client.get(url)
+        assert cached.headers["X-Page-Cache"] == "hit" and "Floods Hit the Coast" in cached.content.decode()
+
+    make_article("Harbour Reopens")
+
+    for url in ["/feed/", "/feed/atom/", "/world/feed/", "/world/feed/atom/"]:
+        fresh = client.get(url)
+        assert fresh.headers["X-Page-Cache"] == "miss" and "Harbour Reopens" in fresh.content.decode(), url
