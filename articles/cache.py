@@ -94,12 +94,12 @@ def page_key(request, version):
     return f"page:{version}:{url}"
 
 
-def seconds_to_keep():
+def seconds_to_keep(request=None):
     """The page cache's lifetime, cut short when an embargo lifts before it ends."""
     seconds = settings.PAGE_CACHE_SECONDS
-    next_release = Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
-    if next_release is not None:
-        seconds = min(seconds, max(int((next_release - timezone.now()).total_seconds()), 0))
+    release = next_release(request) if request is not None else first_release()
+    if release is not None:
+        seconds = min(seconds, max(int((release - timezone.now()).total_seconds()), 0))
     return seconds
 
 
@@ -135,7 +135,7 @@ def cache_page_for_readers(view):
         response = view(request, *args, **kwargs)
 
         def store(response):
-            seconds = seconds_to_keep()
+            seconds = seconds_to_keep(request)
             if _cacheable(request, response) and seconds > 0:
                 headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
                 try:
@@ -186,13 +186,14 @@ def kept(request, name, compute, until=None):
     return entry[2]
 
 
-def next_release(request):
+def first_release():
     """When the next embargo lifts (None if no story is embargoed): until then, nothing a reader can see
     changes without a save."""
+    return Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
 
-    def first_release():
-        return Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
 
+def next_release(request):
+    """first_release(), kept per content version until that time."""
     return kept(request, "next-release", first_release, until=lambda release: release)
 
 
