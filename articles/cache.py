@@ -217,21 +217,25 @@ def section_count(request, section):
     count costs more than the rest of its page. Like a cached page, a count is not trusted past the
     section's next embargo (a story appears without a save), and without the cache it is counted afresh.
     """
+
+    def count():
+        return Article.objects.published().in_section(section).count()
+
     try:
         key = f"count:{request_version(request)}:{section.pk}"
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 -- the cache only saves work
         log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-        return Article.objects.published().in_section(section).count()
+        return count()
     if cached is not None and (cached[1] is None or timezone.now() < cached[1]):
         return cached[0]
     # The next embargo first: one that lifts while counting makes the count stale at once, never later.
     release = (
         Article.objects.embargoed().in_section(section).order_by("published_at").values_list("published_at", flat=True)
     ).first()
-    count = Article.objects.published().in_section(section).count()
+    stories = count()
     try:
-        cache.set(key, (count, release), timeout=COUNT_SECONDS)
+        cache.set(key, (stories, release), timeout=COUNT_SECONDS)
     except Exception:  # noqa: BLE001
         log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-    return count
+    return stories

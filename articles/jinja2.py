@@ -72,8 +72,8 @@ def json_ld(data):
 
 
 def photo_picture(photo, crop="full"):
-    """The renditions of a photo for <picture> (templates/jinja2/articles/includes/picture.html), or None
-    without an image. Built from the photo's database fields: rendering a page never opens an image."""
+    """The renditions of a photo for <picture> (the picture macro of articles/includes/photos.html), or
+    None without an image. Built from the photo's database fields: rendering a page never opens an image."""
     return renditions.picture(photo, crop) if photo else None
 
 
@@ -88,6 +88,7 @@ def photo_social_url(request, photo):
 # Rendered cards by card_key(), in this process: such a key cannot go stale, so there is nothing to share
 # between processes or to invalidate, and a plain dict serves a listing's 20 cards in a fraction of the
 # time a cache backend took (key validation, pickling). The oldest go first when it is full.
+CARD_TEMPLATE = "articles/includes/story_card.html"
 CARDS_KEPT = 5000
 _cards = {}
 _cards_lock = threading.Lock()
@@ -113,9 +114,6 @@ def story_card(env, article, **options):
                 del _cards[next(iter(_cards))]
             _cards[key] = html
     return html
-
-
-CARD_TEMPLATE = "articles/includes/story_card.html"
 
 
 def card_key(article, options):
