@@ -62,6 +62,7 @@ class CompiledQuery:
         fresh = QuerySet(model=queryset.model, query=query, using=using)
         fresh._iterable_class = queryset._iterable_class
         fresh._fields = queryset._fields
+        fresh._fetch_mode = queryset._fetch_mode
         return list(fresh)
 
     def _compile(self, using):

@@ -20,6 +20,7 @@ from jinja2 import ChainableUndefined, Environment, pass_environment
 from markupsafe import Markup
 
 from . import renditions
+from .models import LEAD_PHOTO_FIELDS
 
 # As django.utils.html.json_script: nothing in the data can close the <script> element.
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -131,11 +132,24 @@ def card_key(article, options):
         settings.TIME_ZONE,
         tuple(sorted(options.items())),
     ]
-    caption = article.lead_caption if options.get("with_photo") else None
-    photo = caption.photo if caption else None
-    if photo and photo.image:
-        # With the focal point, what names the renditions (the configured widths and formats and the
-        # code's version are the same for the whole process, as is the time zone).
-        parts += [photo.pk, photo.image.name, photo.width, photo.height, photo.alt_text, photo.renditions_key]
-        parts += [photo.focal_x, photo.focal_y]
+    if options.get("with_photo"):
+        parts += lead_photo_key(article)
     return tuple(parts)
+
+
+def lead_photo_key(article):
+    """What a card's photo depends on: with the focal point, what names its renditions (the configured
+    widths and formats and the code's version are the same for the whole process). Read from the JSON the
+    story came with (ArticleQuerySet.with_lead_photo()) if it did, so that a kept card makes no objects."""
+    if "lead" in article.__dict__ and "lead_caption" not in article.__dict__:
+        lead = article.lead
+        values = [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS] if lead else []
+    else:
+        caption = article.lead_caption
+        photo = caption.photo if caption else None
+        values = [getattr(photo, name) for name in LEAD_PHOTO_FIELDS] if photo else []
+    image = LEAD_PHOTO_FIELDS.index("image")
+    if not values or not values[image]:
+        return ()
+    values[image] = str(values[image])  # the file's name, from a FieldFile or the JSON
+    return tuple(values)

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, JSONField, OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -87,6 +88,24 @@ class ArticleQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
+
+    def with_lead_photo(self):
+        """Each story's lead caption (or else its first) and its photo, read with the story as one JSON object:
+        a listing needs no query for its captions, and Article.lead_caption makes the objects only when
+        asked (a kept card never asks)."""
+        lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
+        lead = lead.values(
+            json=JSONObject(
+                **{f"caption_{name}": name for name in LEAD_CAPTION_FIELDS},
+                **{f"photo_{name}": f"photo__{name}" for name in LEAD_PHOTO_FIELDS},
+            )
+        )[:1]
+        return self.annotate(lead=Subquery(lead, output_field=JSONField()))
+
+
+# What with_lead_photo() reads of a story's lead caption and photo: what a card shows of them.
+LEAD_CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
+LEAD_PHOTO_FIELDS = ["id", "image", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
 
 
 class EditConflict(Exception):
@@ -224,10 +243,12 @@ class Article(models.Model):
     @cached_property
     def summary(self):
         """The standfirst, or the first paragraph for listings and meta descriptions."""
-        return summary_of(self.standfirst, self.body)
+        return self.standfirst or next((p for p in self.body.split("\n\n") if p.strip()), "")
 
     @cached_property
     def lead_caption(self):
+        if "lead" in self.__dict__:  # read with the story: ArticleQuerySet.with_lead_photo()
+            return Caption.from_lead(self)
         # Iterating over all() uses prefetch_related("captions__photo") when the view asked for it.
         captions = list(self.captions.all())
         return next((c for c in captions if c.is_lead), captions[0] if captions else None)
@@ -239,11 +260,6 @@ class Article(models.Model):
             [(c.text, c.photo.credit) for c in sorted(self.captions.all(), key=lambda c: c.order)],
             self.paragraphs,
         )
-
-
-def summary_of(standfirst, body):
-    """Article.summary, from the standfirst and (the start of) the body."""
-    return standfirst or next((p for p in body.split("\n\n") if p.strip()), "")
 
 
 def content_hash(headline, captions, paragraphs):
@@ -342,6 +358,20 @@ class Caption(models.Model):
 
     def __str__(self):
         return self.text[:80] or str(self.photo)
+
+    @classmethod
+    def from_lead(cls, article):
+        """The Caption, with its Photo, that ArticleQuerySet.with_lead_photo() read as JSON, or None."""
+        lead = article.lead
+        if lead is None:
+            return None
+        db = article._state.db
+        photo = Photo.from_db(db, LEAD_PHOTO_FIELDS, [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS])
+        values = [*(lead[f"caption_{name}"] for name in LEAD_CAPTION_FIELDS), article.pk]
+        caption = cls.from_db(db, [*LEAD_CAPTION_FIELDS, "article_id"], values)
+        caption.is_lead = bool(caption.is_lead)  # SQLite's JSON has no booleans
+        caption.photo = photo
+        return caption
 
 
 class Correction(models.Model):

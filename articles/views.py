@@ -2,8 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, JSONField, OuterRef, Prefetch, Subquery
-from django.db.models.functions import JSONObject, Substr
+from django.db.models import FETCH_PEERS, Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from . import cache, renditions, search
 from .cache import sections_for
 from .compiled import CompiledQuery
 from .filters import SearchFilter
-from .models import Article, Caption, Correction, Photo, Redirect, Section, summary_of
+from .models import Article, Caption, Correction, Photo, Redirect, Section
 
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
@@ -82,9 +81,11 @@ def with_lead_photos(queryset):
     return queryset.select_related("section").prefetch_related(CAPTIONS_WITH_PHOTOS)
 
 
-# What a card shows of a story (articles/includes/story_card.html, articles.jinja2.card_key). Its summary
-# needs only the start of the body: reading all of it made PostgreSQL read some 6 kB a story from its
-# TOAST table (20 cards: 3.5 ms, against 1.2 ms for their first 2,000 characters).
+# What a card shows of a story (articles/includes/story_card.html, articles.jinja2.card_key), but its
+# summary. The summary comes from the body, which PostgreSQL keeps out of line (TOAST, some 6 kB a story),
+# and only a card being rendered needs it: most cards are kept already (articles.jinja2.story_card). So
+# the body is left out, and the first card that reads it fetches it for the whole page's stories in one
+# query (FETCH_PEERS).
 CARD_FIELDS = [
     "headline",
     "slug",
@@ -96,29 +97,11 @@ CARD_FIELDS = [
     "updated_at",
     "version",
 ]
-SUMMARY_SOURCE = 2000  # characters: 40 words of a first paragraph, with room to spare
-
-
-# A card's lead photo: the lead caption (or else the first) and its photo, read with the story as one JSON
-# object, which spares every listing a query for its captions.
-LEAD_CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
-LEAD_PHOTO_FIELDS = ["id", "image", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
 
 
 def card_stories():
     # Unordered: callers put them in their listing's order (PostgreSQL sorted after reading the bodies).
-    lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
-    lead = lead.values(
-        json=JSONObject(
-            **{f"caption_{name}": name for name in LEAD_CAPTION_FIELDS},
-            **{f"photo_{name}": f"photo__{name}" for name in LEAD_PHOTO_FIELDS},
-        )
-    )[:1]
-    return (
-        Article.objects.only(*CARD_FIELDS)
-        .annotate(body_start=Substr("body", 1, SUMMARY_SOURCE), lead=Subquery(lead, output_field=JSONField()))
-        .order_by()
-    )
+    return Article.objects.only(*CARD_FIELDS).with_lead_photo().fetch_mode(FETCH_PEERS).order_by()
 
 
 # A listing page's query, compiled once per process (articles/compiled.py): a page's ids are padded to
@@ -150,34 +133,16 @@ def for_cards(ids, sections):
 
 
 def as_cards(stories, sections):
-    """Card stories (card_stories()), each given its section, lead caption and summary: what a card shows.
+    """Card stories (card_stories()), each given its section from the page's own list of sections.
 
-    Sections come from the page's own list. select_related and prefetch_related cost listings more Python
-    time (an object per section per story, a queryset per story) than the database took to answer
-    (docs/performance.md).
+    select_related and prefetch_related cost listings more Python time (an object per section per story, a
+    queryset per story) than the database took to answer (docs/performance.md).
     """
     sections = {section.pk: section for section in sections}
     for story in stories:
         # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
         story.section = sections.get(story.section_id) or story.section
-        story.lead_caption = lead_caption(story)
-        story.summary = summary_of(story.standfirst, story.body_start)
     return stories
-
-
-def lead_caption(story):
-    """The Caption, with its Photo, that card_stories() read as JSON (only what a card shows of them)."""
-    lead = story.lead
-    if lead is None:
-        return None
-    db = story._state.db
-    photo = Photo.from_db(db, LEAD_PHOTO_FIELDS, [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS])
-    caption = Caption.from_db(
-        db, [*LEAD_CAPTION_FIELDS, "article_id"], [*(lead[f"caption_{name}"] for name in LEAD_CAPTION_FIELDS), story.pk]
-    )
-    caption.is_lead = bool(caption.is_lead)  # SQLite's JSON has no booleans
-    caption.photo = photo
-    return caption
 
 
 class SectionListing:

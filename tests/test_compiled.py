@@ -4,8 +4,9 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import views
@@ -93,16 +94,27 @@ def test_a_slice_argument_must_slice_once():
 
 
 @pytest.mark.django_db
-def test_a_card_summarises_a_long_first_paragraph_as_the_story_does(make_article, section):
-    from django.template.defaultfilters import truncatewords
+def test_cards_read_their_stories_bodies_only_when_rendered_and_then_all_in_one_query(
+    make_article, section, client, settings, django_assert_num_queries
+):
+    """A story's body (6 kB, out of line on PostgreSQL) is what a card's summary comes from; kept cards
+    never need it, and a page of new ones reads every story's body in one query, not one a card."""
+    stories = [make_article(f"Story {n}", body=f"Opening {n}.\n\nSecond paragraph.") for n in range(3)]
+    cards = views.for_cards([story.pk for story in stories], [section])
+    assert not any("body" in card.__dict__ for card in cards)
+    with django_assert_num_queries(1):
+        assert [card.summary for card in cards] == ["Opening 0.", "Opening 1.", "Opening 2."]
 
-    first = " ".join(f"word{n}" for n in range(600))  # 4,000 characters: longer than a card reads
-    story = make_article("A Long Read", body=f"{first}\n\nSecond paragraph.")
-    card = views.for_cards([story.pk], [section])[0]
-    full = Article.objects.get(pk=story.pk)
-    assert truncatewords(card.summary, 40) == truncatewords(full.summary, 40)
-    assert truncatewords(card.summary, 40).endswith("word39 …")
-    assert "body" not in card.__dict__  # the card never read the whole body
+    settings.PAGE_CACHE_SECONDS = 0  # every request builds its page
+
+    def body_reads():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(section.get_absolute_url())
+        assert "Opening 2." in page.content.decode()
+        return [query["sql"] for query in queries if '"body"' in query["sql"]]
+
+    assert len(body_reads()) == 1  # the page's cards rendered: one query for their bodies
+    assert body_reads() == []  # the same cards, kept: no body read
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
