@@ -95,8 +95,8 @@ class Results(Sequence):
         if stop <= start:
             return []
         ids = self.ranked()[start:stop]
-        snippets = self.backend.snippets(ids, self.terms)
         articles = self.stories.in_bulk(ids)
+        snippets = self.backend.snippets([articles[pk] for pk in ids if pk in articles], self.terms)
         page = []
         for pk in ids:
             if pk in articles:  # else deleted since it matched
@@ -224,7 +224,9 @@ class SQLiteBackend:
             )
             return cursor.fetchall()
 
-    def snippets(self, ids, words):
+    def snippets(self, stories, words):
+        """{id: snippet} of these stories, matches between START and STOP; FTS5 makes them from its index."""
+        ids = [story.pk for story in stories]
         if not ids:
             return {}
         placeholders = ", ".join(["%s"] * len(ids))
@@ -418,19 +420,41 @@ class PostgreSQLBackend:
         )
         return cursor.fetchall()
 
-    def snippets(self, ids, words):
-        if not ids:
+    # ts_headline's time grows with the text it parses (1 ms for a 6,000-character story), so it is given the
+    # paragraphs that may hold a match, at most EXCERPT_PARAGRAPHS of them, those with most of the query's
+    # words first: a paragraph may hold a match if it holds the first four letters of one of the words (a
+    # word and its stemmed forms share them, but for a few short irregular words). A story where none does
+    # matched in its headline or captions (or by such a word): its snippet is its opening, as ts_headline
+    # makes it from a text without a match.
+    EXCERPT_PARAGRAPHS = 4
+
+    def snippets(self, stories, words):
+        """{id: snippet} of these stories (as read from the table), matches between START and STOP."""
+        if not stories:
             return {}
         text = " ".join(words)
         config = self.CONFIG.format(language="language")
         options = f'StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
+        excerpts = [self.excerpt(story, words) for story in stories]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, ts_headline({config}, standfirst || ' ' || body, {self.QUERY}, %s) "
-                "FROM articles_article WHERE id = ANY(%s)",
-                [text, text, options, list(ids)],
+                f"SELECT id, ts_headline({config}, excerpt, {self.QUERY}, %s) "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS story(id, language, excerpt)",
+                [text, text, options, [story.pk for story in stories], [story.language for story in stories], excerpts],
             )
             return dict(cursor.fetchall())
+
+    def excerpt(self, story, words):
+        paragraphs = [story.standfirst, *story.body.split("\n\n")]
+        starts = {word[:4] for word in words}
+        found = []
+        for n, paragraph in enumerate(paragraphs):
+            lowered = paragraph.lower()
+            if held := sum(start in lowered for start in starts):
+                found.append((-held, n))
+        if not found:
+            return "\n\n".join(paragraphs[: self.EXCERPT_PARAGRAPHS])
+        return "\n\n".join(paragraphs[n] for n in sorted(n for _, n in sorted(found)[: self.EXCERPT_PARAGRAPHS]))
 
 
 @contextmanager

@@ -47,6 +47,16 @@ def test_search_highlights_matches_in_snippets_and_escapes_the_rest(client, make
 
 
 @pytest.mark.django_db
+def test_snippets_show_a_match_deep_in_a_long_story_or_else_the_opening(client, make_article):
+    filler = [f"Paragraph {n} is about the weather and the markets, at some length." for n in range(12)]
+    make_article("Late Talks", body="\n\n".join([*filler[:10], "Talks on a truce resumed at dusk.", *filler[10:]]))
+    make_article("Truce Holds in the North", body="The opening paragraph.\n\nAnother paragraph.")
+    page = results_page(client, q="truce")
+    assert "<mark>truce</mark> resumed at dusk" in page
+    assert page.count('class="card"') == 2  # and the story that matched in its headline only
+
+
+@pytest.mark.django_db
 def test_search_matches_arabic(client, arabic_article):
     assert "فيضانات تضرب الساحل" in results_page(client, q="الميناء")
 
