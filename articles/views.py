@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import FETCH_PEERS, Exists, OuterRef, Prefetch
+from django.db.models import FETCH_PEERS, Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,13 +72,6 @@ def as_datetime(value):
 conditional = method_decorator(
     [cache_control(no_cache=True), condition(last_modified_func=last_change)], name="dispatch"
 )
-
-
-CAPTIONS_WITH_PHOTOS = Prefetch("captions", queryset=Caption.objects.select_related("photo"))
-
-
-def with_lead_photos(queryset):
-    return queryset.select_related("section").prefetch_related(CAPTIONS_WITH_PHOTOS)
 
 
 # What a card shows of a story (articles/includes/story_card.html, articles.jinja2.card_key), but its
@@ -342,7 +335,8 @@ class SearchView(ListView):
     def get_queryset(self):
         self.query = self.request.GET.get("q", "").strip()
         self.filterset = SearchFilter(self.request.GET or None, queryset=Article.objects.published())
-        return search.Results(self.filterset.qs, self.query, stories=with_lead_photos(Article.objects.all()))
+        # Search cards show no photo: the stories without their captions.
+        return search.Results(self.filterset.qs, self.query, stories=Article.objects.select_related("section"))
 
     def paginate_queryset(self, queryset, page_size):
         # Out-of-range or malformed page numbers show the nearest page rather than an error.
