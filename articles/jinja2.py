@@ -20,7 +20,7 @@ from jinja2 import ChainableUndefined, Environment, pass_environment
 from markupsafe import Markup
 
 from . import renditions
-from .models import LEAD_PHOTO_FIELDS
+from .models import PHOTO_FIELDS
 
 # As django.utils.html.json_script: nothing in the data can close the <script> element.
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -143,12 +143,12 @@ def lead_photo_key(article):
     story came with (ArticleQuerySet.with_lead_photo()) if it did, so that a kept card makes no objects."""
     if "lead" in article.__dict__ and "lead_caption" not in article.__dict__:
         lead = article.lead
-        values = [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS] if lead else []
+        values = [lead[f"photo_{name}"] for name in PHOTO_FIELDS] if lead else []
     else:
         caption = article.lead_caption
         photo = caption.photo if caption else None
-        values = [getattr(photo, name) for name in LEAD_PHOTO_FIELDS] if photo else []
-    image = LEAD_PHOTO_FIELDS.index("image")
+        values = [getattr(photo, name) for name in PHOTO_FIELDS] if photo else []
+    image = PHOTO_FIELDS.index("image")
     if not values or not values[image]:
         return ()
     values[image] = str(values[image])  # the file's name, from a FieldFile or the JSON

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, JSONField, OuterRef, Q, Subquery
+from django.db.models import Aggregate, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -94,18 +94,36 @@ class ArticleQuerySet(models.QuerySet):
         a listing needs no query for its captions, and Article.lead_caption makes the objects only when
         asked (a kept card never asks)."""
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
-        lead = lead.values(
-            json=JSONObject(
-                **{f"caption_{name}": name for name in LEAD_CAPTION_FIELDS},
-                **{f"photo_{name}": f"photo__{name}" for name in LEAD_PHOTO_FIELDS},
-            )
-        )[:1]
-        return self.annotate(lead=Subquery(lead, output_field=JSONField()))
+        return self.annotate(lead=Subquery(lead.values(json=caption_as_json())[:1], output_field=JSONField()))
+
+    def with_captions(self):
+        """Each story's captions with their photos, read with the story as one JSON array (`caption_list`,
+        in no order; Article.captions_from_json() makes them objects): a story page needs one query."""
+        captions = Caption.objects.filter(article=OuterRef("pk")).order_by().values("article")
+        captions = captions.annotate(rows=JSONList(caption_as_json())).values("rows")
+        return self.annotate(caption_list=Subquery(captions, output_field=JSONField()))
 
 
-# What with_lead_photo() reads of a story's lead caption and photo: what a card shows of them.
-LEAD_CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
-LEAD_PHOTO_FIELDS = ["id", "image", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
+# What with_lead_photo() and with_captions() read of captions and their photos: what pages show of them.
+CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
+PHOTO_FIELDS = ["id", "image", "credit", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
+
+
+def caption_as_json():
+    return JSONObject(
+        **{f"caption_{name}": name for name in CAPTION_FIELDS},
+        **{f"photo_{name}": f"photo__{name}" for name in PHOTO_FIELDS},
+    )
+
+
+class JSONList(Aggregate):
+    """The JSON array of an expression's values (SQLite's json_group_array, PostgreSQL's jsonb_agg)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
 
 
 class EditConflict(Exception):
@@ -248,10 +266,15 @@ class Article(models.Model):
     @cached_property
     def lead_caption(self):
         if "lead" in self.__dict__:  # read with the story: ArticleQuerySet.with_lead_photo()
-            return Caption.from_lead(self)
+            return Caption.from_json(self, self.lead) if self.lead else None
         # Iterating over all() uses prefetch_related("captions__photo") when the view asked for it.
         captions = list(self.captions.all())
         return next((c for c in captions if c.is_lead), captions[0] if captions else None)
+
+    def captions_from_json(self):
+        """The captions, with their photos, that ArticleQuerySet.with_captions() read, in their order."""
+        rows = sorted(self.caption_list or [], key=lambda row: (row["caption_order"], row["caption_id"]))
+        return [Caption.from_json(self, row) for row in rows]
 
     def content_hash(self):
         """Hash of the story's text as the importer compares it: changed here means an editor touched it."""
@@ -360,18 +383,22 @@ class Caption(models.Model):
         return self.text[:80] or str(self.photo)
 
     @classmethod
-    def from_lead(cls, article):
-        """The Caption, with its Photo, that ArticleQuerySet.with_lead_photo() read as JSON, or None."""
-        lead = article.lead
-        if lead is None:
-            return None
+    def from_json(cls, article, row):
+        """The Caption, with its Photo, from a JSON object of ArticleQuerySet.with_lead_photo() or with_captions()."""
         db = article._state.db
-        photo = Photo.from_db(db, LEAD_PHOTO_FIELDS, [lead[f"photo_{name}"] for name in LEAD_PHOTO_FIELDS])
-        values = [*(lead[f"caption_{name}"] for name in LEAD_CAPTION_FIELDS), article.pk]
-        caption = cls.from_db(db, [*LEAD_CAPTION_FIELDS, "article_id"], values)
+        photo = from_values(Photo, db, {name: row[f"photo_{name}"] for name in PHOTO_FIELDS})
+        values = {name: row[f"caption_{name}"] for name in CAPTION_FIELDS} | {"article_id": article.pk}
+        caption = from_values(cls, db, values)
         caption.is_lead = bool(caption.is_lead)  # SQLite's JSON has no booleans
         caption.photo = photo
         return caption
+
+
+def from_values(model, db, values):
+    """An instance as read from the database, from some of its fields' values ({attname: value}); from_db()
+    wants them in the model's field order."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
 
 
 class Correction(models.Model):

@@ -265,6 +265,7 @@ published_story = CompiledQuery(
     lambda slug, now: (
         Article.objects.published(at=now)
         .filter(slug=slug)
+        .with_captions()
         # Few stories are ever corrected: knowing which saves the others a query.
         .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
         .order_by()
@@ -280,9 +281,12 @@ def story_context(request, article):
     """What the story page shows besides the story: for readers, and for editors' previews of drafts."""
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
     if article.pk is not None and "captions" not in getattr(article, "_prefetched_objects_cache", {}):
-        # What prefetch_related("captions") would leave, for captions.all() and lead_caption; previews of a
-        # revision set it themselves, to the revision's captions.
-        article._prefetched_objects_cache = {"captions": story_captions(article.pk)}
+        # What prefetch_related("captions") would leave, for captions.all() and lead_caption: read with the
+        # story (published_story), or else now (editors' previews); previews of a revision set it
+        # themselves, to the revision's captions.
+        read = "caption_list" in article.__dict__
+        captions = article.captions_from_json() if read else story_captions(article.pk)
+        article._prefetched_objects_cache = {"captions": captions}
     corrections = story_corrections(article.pk) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None

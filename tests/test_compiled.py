@@ -29,7 +29,8 @@ def test_a_story_is_found_by_slug_only_when_published_then(published_article, em
         for at in [now, now + timedelta(days=2)]:
             compiled = views.published_story(story.slug, at)
             assert same(compiled, list(views.published_story.build(story.slug, at)))
-            assert same(compiled, list(Article.objects.published(at=at).filter(slug=story.slug).annotate(corrected=V)))
+            plain = Article.objects.published(at=at).filter(slug=story.slug).with_captions().annotate(corrected=V)
+            assert same(compiled, list(plain))
     assert [a.headline for a in views.published_story(embargoed_article.slug, now + timedelta(days=2))] == [
         "Embargoed Results Announced"
     ]
@@ -49,6 +50,14 @@ def test_captions_come_with_their_photos_in_order(published_article, make_articl
     assert [c.text for c in captions] == ["A flooded street in the port.", "Photo 1", "Photo 2", "Photo 3"]
     assert captions[1].photo.credit == "Agency 1"  # fetched with the caption: no query
     assert views.story_captions(other.pk) == []
+
+    def shown(captions):
+        return [(c.pk, c.article_id, c.photo_id, c.text, c.order, c.is_lead, c.photo.credit) for c in captions]
+
+    # The story page reads them with the story, as JSON: the same captions, photos and order.
+    story = views.published_story(published_article.slug, timezone.now())[0]
+    assert shown(story.captions_from_json()) == shown(captions)
+    assert views.published_story(other.slug, timezone.now())[0].captions_from_json() == []
 
 
 @pytest.mark.django_db
