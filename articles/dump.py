@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
 CHUNK_BYTES = 1 << 20
 MARKER = "TT"
+# Article.headline's and Photo.credit's max_length (tests/test_dump.py checks): longer ones are refused here,
+# with their line, rather than by the database (PostgreSQL refuses them; SQLite would keep them).
+HEADLINE_MAX = 300
+CREDIT_MAX = 200
 
 # Characters that carry no text but break equality: byte-order marks left by concatenated files,
 # zero-width spaces. (Zero-width joiners are kept: Arabic and Persian need them.)
@@ -287,6 +291,8 @@ def _parse_story(blocks, source):
         _skip_body(blocks)
         return DumpError(source, line, message, headline=headline)
 
+    if len(headline) > HEADLINE_MAX:
+        return fail(start, f"headline longer than {HEADLINE_MAX} characters ({len(headline):,}); is it a paragraph?")
     if first.lines[-1] == MARKER:
         caption_lines, caption_line = first.lines[1:-1], first.line + 1
     else:
@@ -303,6 +309,8 @@ def _parse_story(blocks, source):
         if any(not _same(line, caption_lines[0]) for line in caption_lines[1:]):
             return fail(caption_line + 1, "the caption's two copies differ")
         captions = [split_credit(caption_lines[0])]
+        if len(captions[0].credit) > CREDIT_MAX:
+            return fail(caption_line, f"photo credit longer than {CREDIT_MAX} characters ({len(captions[0].credit):,})")
         repeat = blocks.pop()
         if repeat is None:
             return fail(start, "story has a header but no body")

@@ -193,3 +193,22 @@ def test_caption_given_once_in_the_repeat_only():
     text = (DATA / "crlf_bom.txt").read_text().replace(f"{caption}\n{caption}\n\n", f"{caption}\n\n", 1)
     [record] = parse_text(text)
     assert len(record.paragraphs) == 2 and record.captions[0].credit == "Reuters"
+
+
+def test_a_headline_or_credit_too_long_to_store_is_refused_with_its_line():
+    paragraph = "A paragraph of wire copy that runs on and on, " * 8  # 368 characters where the headline goes
+    story = f"{paragraph}\n\n{paragraph}\n\nThe body.\n\n\nShort Headline\n\nA caption. ({'Agency ' * 30})\nTT\n\n"
+    story += f"Short Headline\nA caption. ({'Agency ' * 30})\n\nThe body.\n"
+    too_long, bad_credit = parse_text(story)
+    assert isinstance(too_long, DumpError) and too_long.line == 1
+    assert "headline longer than 300 characters (367)" in too_long.message  # trailing space dropped
+    assert isinstance(bad_credit, DumpError) and bad_credit.line == 10
+    assert "photo credit longer than 200 characters (209)" in bad_credit.message
+
+
+def test_the_parsers_limits_are_the_models():
+    from articles import dump
+    from articles.models import Article, Photo
+
+    assert dump.HEADLINE_MAX == Article._meta.get_field("headline").max_length
+    assert dump.CREDIT_MAX == Photo._meta.get_field("credit").max_length
