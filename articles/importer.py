@@ -22,6 +22,7 @@ from .models import Article, Caption, ImportedDump, Photo, RoutingRule, Section,
 
 BATCH_SIZE = 500
 SLUG_LENGTH = 80
+SOURCE_NAME_LENGTH = 255
 
 
 WORD = re.compile(r"\w+")
@@ -142,7 +143,7 @@ class Importer:
         created, updated = self.outcome.created - created, self.outcome.updated - updated
         total = self.outcome.total - total
         if digest and not self.dry_run and total and created + updated == total:
-            ImportedDump.objects.update_or_create(digest=digest, defaults={"name": name, "stories": total})
+            ImportedDump.objects.update_or_create(digest=digest, defaults={"name": stored_name(name), "stories": total})
         return self.outcome
 
     def _unchanged_since(self, digest):
@@ -262,7 +263,7 @@ class Importer:
                     "\n\n".join(record.paragraphs),
                     record.language,
                     key,
-                    record.source,
+                    stored_name(record.source),
                     digest,
                 )
                 for article_id, (key, record, digest), slug in zip(article_ids, new, slugs, strict=True)
@@ -278,7 +279,7 @@ class Importer:
             headline=record.headline,
             body="\n\n".join(record.paragraphs),
             language=record.language,
-            source_file=record.source,
+            source_file=stored_name(record.source),
             import_hash=digest,
             source_digest=self.digest,
             updated_at=timezone.now(),
@@ -384,9 +385,15 @@ def build_article(record, section, slug, key, digest, status, now):
         created_at=now,
         updated_at=now,
         source_key=key,
-        source_file=record.source,
+        source_file=stored_name(record.source),
         import_hash=digest,
     )
+
+
+def stored_name(path):
+    """A dump's path as its stories and the import ledger store it: its end, if the whole is longer than
+    their columns (Article.source_file, ImportedDump.name)."""
+    return path if len(path) <= SOURCE_NAME_LENGTH else "…" + path[-(SOURCE_NAME_LENGTH - 1) :]
 
 
 def slug_for(headline):

@@ -118,3 +118,20 @@ def test_large_import_leaves_section_listings_answerable_from_the_index(tmp_path
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             assert "COVERING INDEX article_section_listing" in " ".join(str(row) for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_a_dump_deep_in_a_long_path_imports_and_is_named_by_the_end_of_its_path(tmp_path):
+    folder = tmp_path.joinpath(*["wire-archive-2026" * 3] * 6)  # a path longer than the 255 stored
+    folder.mkdir(parents=True)
+    dump = folder / "monday.txt"
+    dump.write_bytes(SAMPLE.read_bytes())
+    assert len(str(dump)) > 255
+    out = io.StringIO()
+    call_command("import_dump", str(dump), stdout=out, stderr=io.StringIO())
+    assert "created 4" in out.getvalue()
+    names = set(Article.objects.values_list("source_file", flat=True))
+    assert len(names) == 1 and names.pop().endswith("wire-archive-2026/monday.txt")
+    out = io.StringIO()
+    call_command("import_dump", str(dump), stdout=out, stderr=io.StringIO())
+    assert "created 0, updated 0, unchanged 4" in out.getvalue()  # known by the ledger, under its stored name
