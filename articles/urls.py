@@ -7,12 +7,13 @@ from .sitemaps import sitemaps
 
 app_name = "articles"
 
-# Public pages and feeds go through the page cache for anonymous readers (articles/cache.py): any edit
-# invalidates it. Feed readers poll the feeds all day.
+# Public pages, feeds and searches go through the page cache for anonymous readers (articles/cache.py):
+# any edit invalidates it. Feed readers poll the feeds all day, and when news breaks many readers search
+# for the same words; each query (and page, and filter) is its own entry.
 urlpatterns = [
     path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
-    path("search/", views.SearchView.as_view(), name="search"),
+    path("search/", cache_page_for_readers(views.SearchView.as_view()), name="search"),
     path("feed/", cache_page_for_readers(feeds.LatestStoriesFeed()), name="feed"),
     path("feed/atom/", cache_page_for_readers(feeds.LatestStoriesAtomFeed()), name="atom"),
     path("robots.txt", views.RobotsView.as_view(), name="robots"),

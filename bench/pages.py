@@ -100,7 +100,7 @@ def probe(env, function):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_pages(env, seconds, cached_pages=("home", "article")):
+def bench_pages(env, seconds, cached_pages=("home", "article", "feed", "search")):
     """Requests/s and latency of each page, uncached and (for cached_pages) from the page cache, beside the
     trivial view measured before and after them by the same gunicorn."""
     urls = probe(env, "urls")

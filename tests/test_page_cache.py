@@ -214,3 +214,18 @@ def test_feeds_are_served_from_the_cache_until_a_story_is_published(client, publ
     for url in ["/feed/", "/feed/atom/", "/world/feed/", "/world/feed/atom/"]:
         fresh = client.get(url)
         assert fresh.headers["X-Page-Cache"] == "miss" and "Harbour Reopens" in fresh.content.decode(), url
+
+
+@pytest.mark.django_db
+def test_searches_are_served_from_the_cache_until_a_story_is_published(client, published_article, make_article):
+    url = "/search/?q=floods"
+    assert client.get(url).headers["X-Page-Cache"] == "miss"
+    cached = client.get(url)
+    assert cached.headers["X-Page-Cache"] == "hit" and "Floods Hit the Coast" in cached.content.decode()
+    assert client.get("/search/?q=coast").headers["X-Page-Cache"] == "miss"  # another query, another page
+    assert client.get("/search/?q=floods&section=world").headers["X-Page-Cache"] == "miss"
+
+    make_article("Harbour Floods Again")
+
+    fresh = client.get(url)
+    assert fresh.headers["X-Page-Cache"] == "miss" and "Harbour Floods Again" in fresh.content.decode()
