@@ -19,8 +19,11 @@ graceful_timeout = 30  # a deploy's SIGTERM lets requests in flight finish
 # Nothing connects to the database or the cache at import time, so no connection is shared across a fork.
 preload_app = True
 # Recycle workers now and then, so a slow leak never takes a server down; the jitter staggers restarts.
-max_requests = 10000
-max_requests_jitter = 1000
+# Not too often: a new worker compiles its templates and queries and reads what is kept per content version
+# on its first requests, and at 1,200 req/s a worker (cached pages) reached 10,000 requests every 8 s (8 s
+# runs: 2,085-2,401 req/s, p99 10-17 ms, against 2,331-2,380 req/s, p99 9.5-12 ms with 100,000).
+max_requests = 100000
+max_requests_jitter = 10000
 # Django logs every request as JSON (newsroom.request); gunicorn's own access log would say it twice.
 accesslog = None
 errorlog = "-"
