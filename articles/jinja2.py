@@ -141,7 +141,7 @@ def lead_photo_key(article):
     """What a card's photo depends on: with the focal point, what names its renditions (the configured
     widths and formats and the code's version are the same for the whole process). Read from the JSON the
     story came with (ArticleQuerySet.with_lead_photo()) if it did, so that a kept card makes no objects."""
-    if "lead" in article.__dict__ and "lead_caption" not in article.__dict__:
+    if "lead" in article.__dict__:
         lead = article.lead
         values = [lead[f"photo_{name}"] for name in PHOTO_FIELDS] if lead else []
     else:

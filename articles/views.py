@@ -93,7 +93,7 @@ CARD_FIELDS = [
 
 
 def card_stories():
-    # Unordered: callers put them in their listing's order (PostgreSQL sorted after reading the bodies).
+    # Unordered: callers put them in their listing's order (an ORDER BY made PostgreSQL sort the whole rows).
     return Article.objects.only(*CARD_FIELDS).with_lead_photo().fetch_mode(FETCH_PEERS).order_by()
 
 

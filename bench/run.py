@@ -1,6 +1,6 @@
 """`make bench`: what users feel, each figure beside its baseline measured in the same run.
 
-    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (about 40 minutes)
+    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (25-40 minutes)
     python -m bench.run --quick         # N = 1,000, short load runs (about 2 minutes)
     python -m bench.run --tiny          # N = 50, SQLite only: what the test suite runs to keep this working
 
@@ -27,12 +27,13 @@ RESULTS = ROOT / "bench-results"
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 PYTHON = sys.executable
 PROFILES = {
-    # import sizes, page-benchmark size, seconds per load run; queries per page are counted at every size and
-    # at the smallest of QUERY_SIZES, and compared with the smallest
+    # import sizes, page-benchmark size, seconds per load run
     "full": ([10_000, 100_000], 100_000, 5),
     "quick": ([1_000], 1_000, 2),
     "tiny": ([50], 50, 1),
 }
+# Further sizes at which only queries per page are counted. Every size's counts are compared with the
+# smallest's: they must not grow.
 QUERY_SIZES = {"full": [1_000], "quick": [], "tiny": []}
 
 
