@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve migrate test bench setup lint fixtures clean
+.PHONY: run serve migrate test test-tools bench setup lint fixtures clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@python=$$(bin/find-python) && echo "Using $$python" && \
@@ -34,11 +34,15 @@ migrate: $(VENV)/.installed
 
 # The accessibility checkers the tests run (pinned in package-lock.json; vnu-jar's Java download is skipped:
 # it runs on the machine's Java).
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | test-tools
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(VENV)/.installed node_modules/.installed
+# Chromium, wrk, Java and npm: installed from Debian when missing and run as root, else named (bin/test-tools).
+test-tools:
+	@bin/test-tools
+
+test: test-tools $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (bench/run.py): BENCH_ARGS=--quick for a short run. `make test` runs them at a tiny N.
