@@ -11,9 +11,10 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from PIL import Image
 
-        from . import cache, checks, signals  # noqa: F401 -- connect the page cache's signals, register the checks
+        from . import cache, signals
 
         signals.connect()
+        cache.connect()
         # SQLite drops a table's triggers when a migration rebuilds that table: put the search triggers back.
         post_migrate.connect(install_search, sender=self, dispatch_uid="articles.install_search")
         # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/images.py); Pillow's

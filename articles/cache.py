@@ -1,92 +1,255 @@
-"""Whole-page cache for anonymous readers, invalidated site-wide by a content version.
+"""Whole pages cached for anonymous readers, and what each process keeps, invalidated by *freshness*.
 
-A public page is cached under a key that contains the site's *content version*, a number kept in the
-shared cache. Saving or deleting an Article, Caption, Photo, Correction or Section bumps the version
-(signals below), so from that moment every app server sharing the cache builds fresh pages: nobody has
-to work out which pages a change touches (a headline is on the index, its section, its own page and the feeds).
-Pages cached under old versions are never asked for again and expire on their own.
+Every public page depends on a few scopes, each with a version in the database (models.Freshness), which
+every process of a deployment reads: app servers, `import_dump` run from cron, a shell. A page is cached
+under the versions of its scopes; a change that commits bumps the scopes it affects, so the next request
+to any worker builds those pages afresh. The database, not the cache, holds the versions, so the default
+set-up (each worker's own memory, no Redis) is as correct as several servers sharing Redis, and Redis
+losing keys or going down never brings an old page back.
+
+The scopes, and what bumps them (`scopes_for`, the one place that decides):
+- "all": every page (the masthead lists the sections). A section changed; a change too large to name.
+- "site": listings, feeds and search, and what each process keeps for them (the sections list, the
+  newest stories of each section, Last-Modified, section counts, the next embargo's time). Any change
+  to a story that readers can see or that is scheduled, before or after the change.
+- "front:<section slug>": the story pages of a section, for their related stories (the section's newest).
+  A change to a story among its section's newest, or one entering or leaving them.
+- "story:<path>": one story's page. A change to that story, its captions, photos or corrections.
+A draft that was not public and is not now changes nothing readers see: it bumps nothing.
+
+An embargo lifts without any save: no page or kept value is kept past the next embargo's time.
 
 Use it on public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``.
-What it will not cache, because the copy would be wrong for the next reader: pages for logged-in users
-(staff preview drafts through the same views), non-GET requests, non-200 answers, and pages that set a
-cookie, use a CSRF token or a CSP nonce. An embargo ending changes pages without any save, so a page is
-never kept past the next embargoed story's publication time.
-
-The same version keys what pages built afresh share: each process's list of sections (`sections_for`) and,
-in the shared cache, each section's story count (`section_count`). The version is read once per request.
-
-If the cache cannot be reached, readers get pages built afresh. Edits in the admin, though, fail while it
-is down (bumping the version raises, and the admin's transaction rolls back): better an editor told to
-retry than a withdrawn story served again from the cache when it comes back.
+What it will not cache, because the copy would be wrong for the next reader: pages for logged-in users,
+non-GET requests, non-200 answers, and pages that set a cookie, use a CSRF token or a CSP nonce.
+If the cache cannot be reached, readers get pages built afresh; writes never need the cache.
 """
 
 import hashlib
 import logging
+import os
 import time
+from collections import namedtuple
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.http import HttpResponse
 from django.utils import timezone
 
-from .models import Article, Caption, Correction, Photo, Section
-
-# What readers see of these models is on public pages; the importer's bulk writes send no signals,
-# so import_dump bumps the version itself.
-PUBLIC_MODELS = [Article, Caption, Photo, Correction, Section]
-
-VERSION_KEY = "content-version"
+from .models import Article, Caption, Correction, Freshness, Photo, Section, story_path
 
 log = logging.getLogger("newsroom.cache")
 
-
-def content_version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # Start from the clock, not from 1: if Redis loses the key, pages cached under the old numbers
-        # must not come back to life.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return version
+ALL = "all"
+SITE = "site"
+# More stories than this in one change (a large import) make every page stale rather than each named.
+MANY_STORIES = 200
 
 
-def request_version(request):
-    """The content version as this request first saw it: the page cache, the sections list and the section
-    counts all ask, and with Redis each asking is a round trip."""
-    if not hasattr(request, "_content_version"):
-        request._content_version = content_version()
-    return request._content_version
+def front_scope(section_slug):
+    return f"front:{section_slug}"
 
 
-def bump_content_version():
-    """Make every cached public page stale, on every server sharing the cache."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet (or it was evicted): any new number will do
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+def story_scope(path):
+    return f"story:{path}"
 
 
-def content_changed(using=None, **kwargs):
-    """Bump the version now, and again once the change is committed.
+def listing_scopes(request, kwargs):
+    return (ALL, SITE)
 
-    The bump now stops pages going stale for this process's own next request (and within tests, whose
-    transactions never commit). The bump at commit is the one other servers rely on: between the two,
-    another server may have rebuilt a page from the old rows and cached it under the newer version.
-    One bump at commit per transaction is enough, however many rows it saved.
+
+def story_page_scopes(request, kwargs):
+    return (ALL, front_scope(kwargs["section"]), story_scope(request.path))
+
+
+# Reading.
+
+# Changes this process made that have not committed yet: its own requests (a test's, or a page rendered
+# in the transaction that changed it) must not be served what it cached before them.
+_uncommitted = 0
+
+
+def read_versions(scopes):
+    """{scope: version} from the database; 0 for a scope never bumped."""
+    table = connection.ops.quote_name(Freshness._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT scope, version FROM {table} WHERE scope IN ({', '.join(['%s'] * len(scopes))})", scopes)
+        found = dict(cursor.fetchall())
+    return {scope: found.get(scope, 0) for scope in scopes}
+
+
+def versions_for(request, scopes):
+    """The versions of these scopes as this request first read them, as one string for cache keys.
+
+    A request reads what its page needs in one query (and "all" and "site" with it, for what the
+    process keeps), and every later question during the request is answered from that read.
     """
-    bump_content_version()
-    connection = transaction.get_connection(using)
-    if connection.in_atomic_block and any(func is bump_content_version for _, func, _ in connection.run_on_commit):
+    known = request.__dict__.setdefault("_freshness", {})
+    missing = [scope for scope in {ALL, SITE, *scopes} if scope not in known]
+    if missing:
+        known.update(read_versions(missing))
+    token = ".".join(str(known[scope]) for scope in scopes)
+    return f"{token}~{os.getpid()}.{_uncommitted}" if _uncommitted else token
+
+
+def site_version(request):
+    return versions_for(request, (ALL, SITE))
+
+
+# Writing.
+
+# A story as the scopes need it: before a change (read from the database) and after it.
+StoryState = namedtuple("StoryState", ["pk", "status", "published_at", "section_id", "slug", "created_at"])
+
+
+def story_states(articles):
+    """The StoryStates of a queryset of stories, as the database has them now."""
+    return [StoryState(*row) for row in articles.values_list(*StoryState._fields)]
+
+
+def content_changed(stories=(), *, everything=False, using=None):
+    """Make readers' pages that show these stories (StoryStates, before and after the change) stale, on
+    every process, once the change commits; with `everything`, every page.
+
+    Every way of changing what readers see calls this: model signals (below) for saves and deletes, and
+    code that writes without them (the importer). Until the commit, this process's own requests skip
+    what it cached before (`_uncommitted`); other processes cannot see the change before it commits.
+    """
+    global _uncommitted
+    _uncommitted += 1
+    conn = transaction.get_connection(using)
+    # One bump per transaction: join a change pending in this savepoint or an enclosing one (a savepoint
+    # rolled back drops its callbacks, and must not take this change's with it).
+    savepoints = set(conn.savepoint_ids)
+    pending = next(
+        (func for sids, func, _ in conn.run_on_commit if isinstance(func, PendingChange) and sids <= savepoints), None
+    )
+    if pending is not None and conn.in_atomic_block:
+        pending.add(stories, everything)
         return
-    transaction.on_commit(bump_content_version, using=using)
+    pending = PendingChange(using)
+    pending.add(stories, everything)
+    transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
-for model in PUBLIC_MODELS:
-    post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{model.__name__}")
-    post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{model.__name__}")
+class PendingChange:
+    """What one transaction changed, bumped once it commits (one round trip for all its saves)."""
+
+    def __init__(self, using):
+        self.using = using
+        self.stories = []
+        self.everything = False
+
+    def add(self, stories, everything):
+        self.stories.extend(stories)
+        self.everything = self.everything or everything
+
+    def __call__(self):
+        global _uncommitted
+        try:
+            bump(scopes_for(self.stories, everything=self.everything))
+        except Exception:  # noqa: BLE001 -- the change is committed: say so loudly, don't fail the request
+            log.exception("could not invalidate readers' pages; they follow within DJANGO_PAGE_CACHE_SECONDS")
+        _uncommitted = 0
+
+
+def scopes_for(stories, *, everything=False):
+    """The scopes whose pages show any of these story states: the one rule of what a change invalidates."""
+    if everything or len(stories) > MANY_STORIES:
+        return {ALL}
+    shown = [story for story in stories if story.status == Article.Status.PUBLISHED and story.published_at]
+    if not shown:
+        return set()  # drafts, stories in review, withdrawn ones: no reader saw them before or sees them now
+    scopes = {SITE}
+    now = timezone.now()
+    slugs = dict(Section.objects.filter(pk__in={story.section_id for story in shown}).values_list("pk", "slug"))
+    fronts = {}
+    for story in shown:
+        if story.published_at > now or story.section_id not in slugs:
+            continue  # scheduled: only "site" (the next embargo's time) knows of it yet
+        slug = slugs[story.section_id]
+        scopes.add(story_scope(story_path(slug, story.published_at, story.slug)))
+        if story.section_id not in fronts:
+            fronts[story.section_id] = front_edge(story.section_id)
+        edge = fronts[story.section_id]
+        if edge is None or (story.published_at, story.pk) >= edge:
+            scopes.add(front_scope(slug))
+    return scopes
+
+
+def front_edge(section_id):
+    """(published_at, pk) of the oldest story on the section's front (the newest FRONT_SIZE), or None if the
+    section has fewer: a story at or after it is on the front, or was until this change."""
+    from .views import FRONT_SIZE
+
+    newest = Article.objects.published().filter(section_id=section_id).newest_first()
+    return newest.values_list("published_at", "pk")[FRONT_SIZE - 1 : FRONT_SIZE].first()
+
+
+def bump(scopes):
+    """Give each scope a new version, in one statement. Versions are the clock (in nanoseconds, or one
+    more than the last if that is later), so a database restored from a backup never repeats a version
+    that pages were cached under since."""
+    if not scopes:
+        return
+    table = connection.ops.quote_name(Freshness._meta.db_table)
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    rows = sorted(scopes)  # one order for every writer: no deadlock between two bumps
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, version) VALUES {', '.join(['(%s, %s)'] * len(rows))} "
+            f"ON CONFLICT (scope) DO UPDATE SET version = {greatest}({table}.version + 1, excluded.version)",
+            [value for scope in rows for value in (scope, time.time_ns())],
+        )
+
+
+# Signals: every save and delete through the ORM. The states before a change are read in pre_save and
+# pre_delete, from the database (a reverted revision's instance says nothing of what it replaces).
+
+
+def remember_story(sender, instance, **kwargs):
+    instance._states_before = story_states(Article.objects.filter(pk=instance.pk)) if instance.pk else []
+
+
+def story_saved(sender, instance, **kwargs):
+    after = StoryState(*(getattr(instance, name) for name in StoryState._fields))
+    content_changed([*getattr(instance, "_states_before", []), after])
+
+
+def story_deleted(sender, instance, **kwargs):
+    content_changed(getattr(instance, "_states_before", []))
+
+
+def caption_or_correction_changed(sender, instance, **kwargs):
+    content_changed(story_states(Article.objects.filter(pk=instance.article_id)))
+
+
+def photo_changed(sender, instance, **kwargs):
+    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)))
+
+
+def section_changed(sender, instance, **kwargs):
+    content_changed(everything=True)
+
+
+def connect():
+    pre_save.connect(remember_story, sender=Article, dispatch_uid="freshness-before-save")
+    pre_delete.connect(remember_story, sender=Article, dispatch_uid="freshness-before-delete")
+    post_save.connect(story_saved, sender=Article, dispatch_uid="freshness-article-save")
+    post_delete.connect(story_deleted, sender=Article, dispatch_uid="freshness-article-delete")
+    for model in (Caption, Correction):
+        post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"freshness-{model.__name__}-s")
+        post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"freshness-{model.__name__}-d")
+    post_save.connect(photo_changed, sender=Photo, dispatch_uid="freshness-photo-save")
+    pre_delete.connect(photo_changed, sender=Photo, dispatch_uid="freshness-photo-delete")
+    post_save.connect(section_changed, sender=Section, dispatch_uid="freshness-section-save")
+    post_delete.connect(section_changed, sender=Section, dispatch_uid="freshness-section-delete")
+
+
+# The page cache.
 
 
 def page_key(request, version):
@@ -113,15 +276,17 @@ def _cacheable(request, response):
     )
 
 
-def cache_page_for_readers(view):
-    """Serve anonymous readers a cached copy of the page, until the content version changes."""
+def cache_page_for_readers(view, scopes=listing_scopes):
+    """Serve anonymous readers a cached copy of the page, until one of its scopes changes.
+
+    `scopes(request, kwargs)` names what the page shows (listing_scopes, story_page_scopes)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
             return view(request, *args, **kwargs)
+        key = page_key(request, versions_for(request, scopes(request, kwargs)))
         try:
-            key = page_key(request, request_version(request))
             cached = cache.get(key)
         except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
             log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
@@ -153,32 +318,23 @@ def cache_page_for_readers(view):
     return wrapper
 
 
-# Kept per content version, besides whole pages: what every page or every page of a section needs.
+# Kept by each process per site version, besides whole pages: what every page or every page of a section needs.
 
 COUNT_SECONDS = 3600
 
-# What this process keeps: {name: (content version, kept until (or None), value)}.
+# What this process keeps: {name: (site version, kept until (or None), value)}.
 _kept = {}
 
 
 def kept(request, name, compute, until=None):
-    """`compute()`, computed once per content version by this process and then kept, and shared by every
+    """`compute()`, computed once per site version by this process and then kept, and shared by every
     request under that version; with `until` (a function of the value), only until that time.
 
-    Any change to what readers see bumps the version, so nothing kept can outlive the data it came from;
-    each process computes each value once per change instead of on every request. Without the cache,
-    each request computes its own. Nothing may modify what this returns: other requests share it.
+    Any change that readers can see bumps the version in the database, which every process reads, so
+    nothing kept can outlive the data it came from. Nothing may modify what this returns: other requests
+    share it.
     """
-    try:
-        version = request_version(request)
-    except Exception:  # noqa: BLE001 -- the cache only saves work
-        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-        version = None
-    if version is None:
-        own = request.__dict__.setdefault("_kept", {})
-        if name not in own:
-            own[name] = compute()
-        return own[name]
+    version = site_version(request)
     entry = _kept.get(name)
     if entry is None or entry[0] != version or (entry[1] is not None and timezone.now() >= entry[1]):
         value = compute()
@@ -193,7 +349,7 @@ def first_release():
 
 
 def next_release(request):
-    """first_release(), kept per content version until that time."""
+    """first_release(), kept per site version until that time."""
     return kept(request, "next-release", first_release, until=lambda release: release)
 
 
@@ -213,7 +369,7 @@ def sections_for(request):
 def section_count(request, section):
     """How many published stories a section has, for its pages' "Page 3 of 1,361".
 
-    Counted once per content version rather than on every request: on a section of 90,000 stories the
+    Counted once per site version rather than on every request: on a section of 90,000 stories the
     count costs more than the rest of its page. Like a cached page, a count is not trusted past the
     section's next embargo (a story appears without a save), and without the cache it is counted afresh.
     """
@@ -221,8 +377,8 @@ def section_count(request, section):
     def count():
         return Article.objects.published().in_section(section).count()
 
+    key = f"count:{site_version(request)}:{section.pk}"
     try:
-        key = f"count:{request_version(request)}:{section.pk}"
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 -- the cache only saves work
         log.warning("cache unavailable", exc_info=True, extra={"path": request.path})

@@ -202,17 +202,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        when = timezone.localtime(self.published_at or self.created_at)
-        return reverse(
-            "articles:detail",
-            kwargs={
-                "section": self.section.slug,
-                "year": when.year,
-                "month": f"{when.month:02d}",
-                "day": f"{when.day:02d}",
-                "slug": self.slug,
-            },
-        )
+        return story_path(self.section.slug, self.published_at or self.created_at, self.slug)
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update, returning_fields):
         # Django's hook for the UPDATE of save(). A copy that was never read from the database
@@ -283,6 +273,21 @@ class Article(models.Model):
             [(c.text, c.photo.credit) for c in sorted(self.captions.all(), key=lambda c: c.order)],
             self.paragraphs,
         )
+
+
+def story_path(section_slug, when, slug):
+    """A story's URL: its section, its publication day in the newsroom's time zone, its slug."""
+    when = timezone.localtime(when)
+    return reverse(
+        "articles:detail",
+        kwargs={
+            "section": section_slug,
+            "year": when.year,
+            "month": f"{when.month:02d}",
+            "day": f"{when.day:02d}",
+            "slug": slug,
+        },
+    )
 
 
 def content_hash(headline, captions, paragraphs):
@@ -480,3 +485,20 @@ class ImportedDump(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.stories} stories)"
+
+
+class Freshness(models.Model):
+    """How often what readers see under one scope has changed: the page cache's invalidation, shared by
+    every process that uses the database (app servers, import_dump, shells), with or without Redis.
+
+    A scope is "all" (every page), "site" (listings, feeds, search), "front:<section slug>" (the section's
+    newest stories, on its story pages) or "story:<path>" (one story's page); articles/cache.py says which
+    change bumps which. Cached pages are keyed by their scopes' versions, so a bump makes them stale
+    everywhere at once.
+    """
+
+    scope = models.CharField(max_length=520, primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.scope} @ {self.version}"

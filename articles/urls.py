@@ -2,14 +2,14 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from . import feeds, views
-from .cache import cache_page_for_readers
+from .cache import cache_page_for_readers, story_page_scopes
 from .sitemaps import sitemaps
 
 app_name = "articles"
 
 # Public pages, feeds and searches go through the page cache for anonymous readers (articles/cache.py):
-# any edit invalidates it. Feed readers poll the feeds all day, and when news breaks many readers search
-# for the same words; each query (and page, and filter) is its own entry.
+# a change invalidates the pages that show it. Feed readers poll the feeds all day, and when news breaks
+# many readers search for the same words; each query (and page, and filter) is its own entry.
 urlpatterns = [
     path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
@@ -30,7 +30,7 @@ urlpatterns = [
     path("<slug:section>/feed/atom/", cache_page_for_readers(feeds.SectionAtomFeed()), name="section-atom"),
     path(
         "<slug:section>/<int:year>/<str:month>/<str:day>/<str:slug>/",
-        cache_page_for_readers(views.ArticleDetailView.as_view()),
+        cache_page_for_readers(views.ArticleDetailView.as_view(), story_page_scopes),
         name="detail",
     ),
 ]

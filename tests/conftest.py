@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from articles.cache import bump_content_version
+from articles.cache import content_changed
 from articles.models import Article, Caption, Photo, Section
 
 DATA = Path(__file__).parent / "data"
@@ -18,8 +19,8 @@ def fresh_cache():
     """The cache outlives a test's database rollback: pages cached by one test must not leak into the next."""
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         cache.clear()
-    else:  # REDIS_URL is set: never flush a Redis others may use, make its pages stale instead
-        bump_content_version()
+    else:  # REDIS_URL is set: never flush a Redis others may use; this test's keys go under a prefix of its own
+        cache.key_prefix = f"{settings.CACHES['default']['KEY_PREFIX']}-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def many_articles(section):
             Caption(article=article, photo=photo, text=f"Photo of {article.headline}", is_lead=True)
             for article, photo in zip(articles, photos, strict=True)
         )
-        bump_content_version()  # bulk writes send no signals: like import_dump, say the content changed
+        content_changed(everything=True)  # bulk writes send no signals: like import_dump, say the content changed
         return articles
 
     return make

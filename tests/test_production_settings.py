@@ -58,10 +58,13 @@ def test_production_refuses_to_start_with_insecure_settings(change, complaint):
     assert complaint in result.stderr
 
 
-def test_check_deploy_warns_when_servers_would_not_share_the_cache():
+def test_check_deploy_has_nothing_to_warn_about_without_redis():
+    """Without Redis each worker caches pages in its own memory, and they still follow every change (the
+    versions are in the database): one machine needs no extra server to be correct."""
     result = manage("check", "--deploy", **{**PRODUCTION, "REDIS_URL": ""})
 
-    assert "articles.W001" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
 
 
 def test_development_settings_start_without_any_environment():

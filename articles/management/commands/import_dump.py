@@ -73,7 +73,7 @@ class Command(BaseCommand):
         progress.done()
         outcome = importer.outcome
         if not options["dry_run"]:
-            content_changed()  # bulk writes send no signals; cached pages must go once this commits
+            content_changed(everything=True)  # bulk writes send no signals; cached pages must go once this commits
             if outcome.created + outcome.updated >= ANALYZE_AFTER:
                 refresh_planner_statistics()
         log.info(
