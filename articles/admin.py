@@ -6,8 +6,6 @@ so hiding a button is never the only guard. Saves carry the version the editor l
 refuses a stale one (see Article._do_update), so a second concurrent save cannot overwrite the first.
 """
 
-import gzip
-import io
 from datetime import timedelta
 
 import reversion
@@ -19,7 +17,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage, storages
-from django.db import transaction
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -34,8 +31,8 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import history
-from .dump import parse
-from .importer import ImportAborted, Importer
+from .importer import ImportFailed
+from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
 from .views import story_context
 from .workflow import allowed_statuses, can_publish, check_status_change, may_change
@@ -616,7 +613,7 @@ class ArticleAdmin(VersionAdmin):
         return TemplateResponse(request, "admin/articles/article/changes.html", context)
 
     def import_view(self, request):
-        """Upload a dump, read the dry-run report, confirm: the same Importer as `manage.py import_dump`."""
+        """Upload a dump, read the dry-run report, confirm: the same import run as `manage.py import_dump`."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
@@ -636,7 +633,10 @@ class ArticleAdmin(VersionAdmin):
                 "skip_invalid": form.cleaned_data["skip_invalid"],
                 "user": request.user.pk,
             }
-            context["report"] = run_importer(job, dry_run=True)
+            try:
+                context["outcome"] = run_importer(job, dry_run=True, user=request.user)
+            except ImportFailed as exc:
+                context["error"] = str(exc)
             context["job"] = job
             context["token"] = signing.dumps(job, salt=IMPORT_SALT)
         return TemplateResponse(request, "admin/articles/article/import.html", context)
@@ -654,21 +654,25 @@ class ArticleAdmin(VersionAdmin):
         if not storages["imports"].exists(job["file"]):
             self.message_user(request, "That dump was already imported, or has expired.", messages.ERROR)
             return HttpResponseRedirect(request.path)
-        report = run_importer(job, dry_run=False)
-        storages["imports"].delete(job["file"])
-        if report["error"]:
-            self.message_user(request, f"Nothing was imported: {report['error']}", messages.ERROR)
+        try:
+            outcome = run_importer(job, dry_run=False, user=request.user)
+        except ImportFailed as exc:
+            self.message_user(request, f"Nothing was imported: {exc}", messages.ERROR)
             return HttpResponseRedirect(request.path)
+        finally:
+            storages["imports"].delete(job["file"])
         LogEntry.objects.create(
             user=request.user,
             content_type=ContentType.objects.get_for_model(Article),
             object_repr=f"Import of {job['name']}"[:200],
             action_flag=ADDITION,
-            change_message=f"Imported {job['name']}: {report['summary']}",
+            change_message=f"Imported {job['name']}: {outcome.summary()}",
         )
-        self.message_user(request, f"Imported {job['name']}: {report['summary']}.")
-        for conflict in report["conflicts"]:
+        self.message_user(request, f"Imported {job['name']}: {outcome.summary()}.")
+        for conflict in outcome.conflicts:
             self.message_user(request, f"Conflict: {conflict}", messages.WARNING)
+        for error in outcome.errors:
+            self.message_user(request, f"Skipped: {error}", messages.WARNING)
         return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
 
 
@@ -701,20 +705,17 @@ class ImportForm(forms.Form):
             self.fields["status"].choices = [(Article.Status.DRAFT, "Draft")]
 
 
-def run_importer(job, *, dry_run):
-    """Run the Importer on a stored upload in one transaction; a report for the import page."""
-    report = {"error": None, "summary": "", "conflicts": [], "errors": [], "dry_run": dry_run}
+def run_importer(job, *, dry_run, user):
+    """Import a stored upload (dry_run first, for the report, then for real): its Outcome, or ImportFailed."""
     section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None
-    try:
-        importer = Importer(section=section, status=job["status"], dry_run=dry_run, skip_invalid=job["skip_invalid"])
-        with transaction.atomic(), storages["imports"].open(job["file"], "rb") as stored:
-            importer.run(parse(ungzip(stored), job["name"]))
-    except (ImportAborted, ValueError) as exc:
-        report["error"] = str(exc)
-        return report
-    outcome = importer.outcome
-    report.update(summary=outcome.summary(), conflicts=outcome.conflicts, errors=[str(e) for e in outcome.errors])
-    return report
+    return import_run(
+        [StoredDump(storages["imports"], job["file"], name=job["name"])],
+        section=section,
+        status=job["status"],
+        dry_run=dry_run,
+        skip_invalid=job["skip_invalid"],
+        user=user,
+    )
 
 
 def purge_abandoned_uploads():
@@ -728,12 +729,6 @@ def purge_abandoned_uploads():
     for name in names:
         if storage.get_modified_time(name) < cutoff:
             storage.delete(name)
-
-
-def ungzip(stream):
-    head = stream.read(2)
-    stream.seek(0)
-    return gzip.GzipFile(fileobj=stream) if head == b"\x1f\x8b" else io.BufferedReader(stream)
 
 
 def revision_for_preview(article, user):

@@ -135,6 +135,16 @@ def content_changed(stories=(), *, everything=False, using=None):
     transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
+def stories_changed(ids):
+    """content_changed() for stories written without signals (the importer's bulk writes), by id, once
+    written: a large import makes every page stale rather than reading back each story."""
+    ids = list(ids)
+    if len(ids) > MANY_STORIES:
+        content_changed(everything=True)
+    elif ids:
+        content_changed(story_states(Article.objects.filter(pk__in=ids)))
+
+
 class PendingChange:
     """What one transaction changed, bumped once it commits (one round trip for all its saves)."""
 

@@ -1,7 +1,7 @@
 """Write parsed stories to the database in batches, and say what happened to each.
 
-The caller owns the transaction (import_dump wraps a whole run in one), so a failure anywhere
-leaves the database as it was. Stories are recognised by a key derived from the headline; the
+The caller owns the transaction (`articles.imports.import_run` wraps a whole run in one), so a failure
+anywhere leaves the database as it was. Stories are recognised by a key derived from the headline; the
 hash of the text as imported tells "changed at the source" from "changed by an editor".
 """
 
@@ -91,11 +91,25 @@ class Router:
 
 @dataclass
 class Outcome:
+    """What a run did (or, on a dry run, would do), story by story.
+
+    The ids say which stories were written, and section_ids which sections gained or had a story
+    changed, so that invalidating readers' pages can be narrowed to them. A dry run counts but writes
+    no ids.
+    """
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     conflicts: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    created_ids: list = field(default_factory=list)
+    updated_ids: list = field(default_factory=list)
+    section_ids: set = field(default_factory=set)
+
+    @property
+    def wrote(self):
+        return bool(self.created_ids or self.updated_ids)
 
     @property
     def total(self):
@@ -108,7 +122,12 @@ class Outcome:
         )
 
 
-class ImportAborted(Exception):
+class ImportFailed(Exception):
+    """A run that wrote nothing: its message, `file:line: problem` where there is a line, is for the person
+    who started it."""
+
+
+class ImportAborted(ImportFailed):
     """The first bad story of a run that does not skip invalid ones."""
 
     def __init__(self, error):
@@ -119,10 +138,10 @@ class ImportAborted(Exception):
 class Importer:
     def __init__(self, *, section=None, status=Article.Status.DRAFT, dry_run=False, skip_invalid=False):
         if section is None and not Section.objects.exists():
-            raise ValueError("there are no sections yet; create one or run the migrations")
+            raise ImportFailed("there are no sections yet; create one or run the migrations")
         self.route = Router(section)
         if self.route.default is None:
-            raise ValueError("no default section: mark one section as the default in the admin")
+            raise ImportFailed("no default section: mark one section as the default in the admin")
         self.status = status
         self.dry_run = dry_run
         self.skip_invalid = skip_invalid
@@ -238,6 +257,7 @@ class Importer:
         # Captions go in before their stories (foreign keys are checked at commit), so that the search
         # index reads a story's captions when the story is inserted instead of re-indexing it per caption.
         article_ids = articles.new_ids(len(new))
+        section_ids = [self.route(record).pk for _, record, _ in new]
         credits = [
             (article_id, order, caption)
             for article_id, (_, record, _) in zip(article_ids, new, strict=True)
@@ -259,16 +279,20 @@ class Importer:
                     article_id,
                     record.headline,
                     slug,
-                    self.route(record).pk,
+                    section_id,
                     "\n\n".join(record.paragraphs),
                     record.language,
                     key,
                     stored_name(record.source),
                     digest,
                 )
-                for article_id, (key, record, digest), slug in zip(article_ids, new, slugs, strict=True)
+                for article_id, section_id, (key, record, digest), slug in zip(
+                    article_ids, section_ids, new, slugs, strict=True
+                )
             ]
         )
+        self.outcome.created_ids += article_ids
+        self.outcome.section_ids.update(section_ids)
 
     def _update(self, article, record, digest):
         """Apply a change made at the source, unless an editor saved the story meanwhile."""
@@ -300,6 +324,8 @@ class Importer:
                 Caption.objects.create(article=article, photo=photo, text=caption.text, order=order, is_lead=order == 0)
         Caption.objects.filter(article=article, order__gte=len(record.captions)).delete()
         self.outcome.updated += 1
+        self.outcome.updated_ids.append(article.pk)
+        self.outcome.section_ids.add(article.section_id)
 
 
 class Rows:

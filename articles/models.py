@@ -469,7 +469,7 @@ class PreviewLink(models.Model):
 
 
 class ImportedDump(models.Model):
-    """A dump file that import_dump read whole, every story of it created or updated by that run.
+    """A dump file that an import run read whole, every story of it created or updated by that run.
 
     Re-importing the byte-identical file is then one query: if all its stories still carry its digest,
     nothing can have changed at the source, and the file is skipped instead of parsed again.

@@ -216,7 +216,7 @@ PHOTO_RENDITION_WIDTHS = sorted({int(w) for w in env_list("DJANGO_PHOTO_RENDITIO
 ]
 
 # One JSON object per line in production (DJANGO_LOG_FORMAT=json), for the log shipper; plain text in development.
-# Requests are logged by newsroom.middleware ("newsroom.request"), imports by import_dump ("newsroom.import").
+# Requests are logged by newsroom.middleware ("newsroom.request"), imports by articles.imports ("newsroom.import").
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,

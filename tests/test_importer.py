@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from articles.imports import import_run
 from articles.models import Article, Caption, Photo, RoutingRule, Section
 
 from .conftest import DATA, SAMPLE
@@ -189,6 +190,9 @@ def test_gzip_and_stdin(tmp_path, monkeypatch):
     stdin = io.TextIOWrapper(io.BytesIO((DATA / "arabic.txt").read_bytes()))
     monkeypatch.setattr("sys.stdin", stdin)
     assert "created 1" in import_dump("-")
+    stdin = io.TextIOWrapper(io.BytesIO(gzip.compress((DATA / "no_photo.txt").read_bytes())))
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert "created 1" in import_dump("-")
 
 
 @pytest.mark.django_db
@@ -311,3 +315,18 @@ def test_corrupt_gzip_is_a_clean_error_and_writes_nothing(tmp_path):
 def test_empty_directory_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="directory has no dump files"):
         import_dump(tmp_path)
+
+
+@pytest.mark.django_db
+def test_an_import_run_names_the_stories_it_wrote_and_their_sections(tmp_path):
+    """What the page cache will be told: which stories changed, and which sections' listings."""
+    first = import_run([SAMPLE])
+    assert sorted(first.created_ids) == sorted(Article.objects.values_list("pk", flat=True))
+    assert first.section_ids == set(Article.objects.values_list("section", flat=True))
+    changed = tmp_path / "changed.txt"
+    changed.write_text(SAMPLE.read_text().replace("A senior Russian general", "A senior Russian army general"))
+    assert not import_run([changed], dry_run=True).wrote
+    second = import_run([changed])
+    moscow = Article.objects.get(headline__startswith="Moscow")
+    assert (second.created_ids, second.updated_ids, second.section_ids) == ([], [moscow.pk], {moscow.section_id})
+    assert not import_run([changed]).wrote
