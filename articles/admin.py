@@ -3,7 +3,8 @@
 Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
 (the change form, a revert or recovery, bulk actions, the import page) asks `workflow` on the server,
 so hiding a button is never the only guard. Saves carry the version the editor loaded; the UPDATE
-refuses a stale one (see Article._do_update), so a second concurrent save cannot overwrite the first.
+refuses a stale one (see Article._do_update), and a save made after someone else's is merged with it
+three ways or refused with both versions (merge.py), so a second concurrent save cannot overwrite the first.
 """
 
 import gzip
