@@ -3,7 +3,8 @@
 Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
 (the change form, a revert or recovery, bulk actions, the import page) asks `workflow` on the server,
 so hiding a button is never the only guard. Saves carry the version the editor loaded; the UPDATE
-refuses a stale one (see Article._do_update), so a second concurrent save cannot overwrite the first.
+refuses a stale one (see Article._do_update), and a save made after someone else's is merged with it
+three ways or refused with both versions (merge.py), so a second concurrent save cannot overwrite the first.
 """
 
 from datetime import timedelta
@@ -18,19 +19,21 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage, storages
 from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from . import history
+from . import history, merge
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
@@ -86,12 +89,78 @@ class CaptionForm(forms.ModelForm):
         pass
 
 
+def caption_rows(captions):
+    """Captions as merge.py compares them: one sorted row per caption."""
+    return sorted([str(c.pk), str(c.photo_id), merge.text(c.text), str(c.order), bool(c.is_lead)] for c in captions)
+
+
 class CaptionFormSet(forms.BaseInlineFormSet):
+    """The story's captions. They carry (BASE in the management form) the captions as the editor loaded them.
+
+    If someone else changed the captions meanwhile, they are compared as a whole, three ways: when this
+    editor did not touch them, theirs are kept (`kept_theirs`); when both did, differently, the save is
+    refused (`refused`) and the captions are shown again as they are now, to be changed again.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept_theirs = self.refused = False
+        # Read now: validating the forms writes the submitted values into these same instances.
+        self.theirs = caption_rows(self.get_queryset())
+
+    @cached_property
+    def management_form(self):
+        form = super().management_form
+        form.fields["BASE"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if not self.is_bound:
+            form.initial["BASE"] = merge.sign(self.theirs)
+        return form
+
+    def submitted_rows(self):
+        rows = []
+        for i, form in enumerate(self.forms):
+            if (self.can_delete and form["DELETE"].data) or (i >= self.initial_form_count() and not form.has_changed()):
+                continue
+            row = [form["id"].data, form["photo"].data, form["text"].data, form["order"].data]
+            rows.append([merge.text(value) for value in row] + [bool(form["is_lead"].data)])
+        return sorted(rows)
+
+    def full_clean(self):
+        super().full_clean()
+        base = merge.unsign(self.data.get(self.add_prefix("BASE"))) if self.is_bound else None
+        if base is None:
+            return
+        theirs, mine = self.theirs, self.submitted_rows()
+        if theirs == base or mine == theirs:
+            return
+        if mine == base:
+            # Nothing of this form will be saved, so its copies of captions deleted meanwhile do not matter.
+            self.kept_theirs = True
+            self._errors = [ErrorDict() for _ in self._errors]
+            return
+        self.refused = True
+        self._non_form_errors.append(
+            format_html(
+                "{} changed the captions while you were editing, and so did you: your caption changes were NOT "
+                "saved. The captions below are as they are now; make your changes to them again.",
+                history.last_editor(self.instance),
+            )
+        )
+
+    def is_valid(self):
+        return super().is_valid() or self.kept_theirs
+
     def clean(self):
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
         if sum(bool(f.cleaned_data.get("is_lead")) for f in kept) > 1:
             raise ValidationError("Only one caption can be the lead.")
+
+    def save(self, commit=True):
+        if self.kept_theirs:
+            self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+            return []
+        return super().save(commit)
 
     def save_existing_objects(self, commit=True):
         # Captions are saved one at a time, so two that swap places (or the lead flag) would briefly
@@ -204,10 +273,12 @@ class ArticleForm(forms.ModelForm):
     """The story form, with the version it was loaded at and the workflow rules.
 
     ArticleAdmin.get_form sets `user` and `status_before` (the story's status before this request
-    touched it, which for a revert is not the reverted instance's).
+    touched it, which for a revert is not the reverted instance's). `base` is the story as the editor
+    loaded it, signed: a save made after someone else's is merged three ways against it (merge.py).
     """
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    base = forms.CharField(widget=forms.HiddenInput, required=False)
     user = None
     status_before = None
 
@@ -234,11 +305,56 @@ class ArticleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.merged = None  # after a save merged with someone else's: (who, labels of their fields kept)
+        self.conflicts, self.conflict_by = {}, ""
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
+            self.fields["base"].initial = merge.sign({"fields": self.story_text(self.instance)})
+        self.base_state = merge.unsign(self.data.get(self.add_prefix("base"))) if self.is_bound else None
+        if self.base_state and self.base_state.get("conflicts"):
+            self.ask(self.base_state["conflicts"], self.base_state["by"])
+
+    def editable(self):
+        # Not self.Meta.fields: the admin's subclass lists every field of its fieldsets there.
+        return [name for name in self.fields if name in ArticleForm.Meta.fields]
+
+    def story_text(self, article):
+        return {name: merge.text(getattr(article, name)) for name in self.editable()}
+
+    def ask(self, conflicts, who):
+        """Offer, for each field both editors changed, a choice between their version and this editor's."""
+        for name in [name for name in self.fields if name.startswith("resolve_")]:
+            del self.fields[name]
+        self.conflicts, self.conflict_by = conflicts, who
+        for name in conflicts:
+            self.fields[f"resolve_{name}"] = forms.ChoiceField(
+                label=f"Keep which {self.fields[name].label.lower()}?",
+                widget=forms.RadioSelect,
+                choices=[("theirs", f"{who}'s (shown above)"), ("mine", "Yours (as in the form below)")],
+                error_messages={"required": f"Choose whose {self.fields[name].label.lower()} to keep."},
+            )
+
+    def conflict_rows(self):
+        """What the conflict panel of the change form shows: each field both changed, both versions, a choice."""
+        return [
+            {
+                "label": self.fields[name].label,
+                "theirs": theirs,
+                "mine": mine,
+                "diff": history.word_diff(theirs, mine),
+                "choice": self[f"resolve_{name}"],
+            }
+            for name, (theirs, mine) in self.conflicts.items()
+        ]
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk:
+            for name in self.conflicts:
+                if cleaned.get(f"resolve_{name}") == "theirs":
+                    cleaned[name] = getattr(self.instance, name)
+            if cleaned.get("loaded_version") != self.instance.version:
+                self.merge_stale(cleaned)
         status = cleaned.get("status")
         if status:
             try:
@@ -249,43 +365,74 @@ class ArticleForm(forms.ModelForm):
             cleaned["published_at"] = timezone.now()
         if status == Article.Status.WITHDRAWN and not cleaned.get("withdrawn_reason"):
             self.add_error("withdrawn_reason", "Tell readers why the story was withdrawn.")
-        if self.instance.pk and cleaned.get("loaded_version") != self.instance.version:
-            self.refuse_stale(cleaned.get("loaded_version"))
         return cleaned
 
-    def refuse_stale(self, read_version):
-        """Refuse a save based on an old version, listing what changed since; keep the user's edits in the form."""
-        current = self.instance
-        then = history.version_at(current, read_version) if read_version else None
-        now = history.current_state(current)
-        if then is not None:
-            changed = history.changes(history.state_fields(*history.revision_state(then)), now)
-        else:  # changed outside the admin (e.g. an import): compare theirs with what this form submitted
-            changed = [c for c in history.changes(self.submitted_fields(), now) if c.label != "Captions"]
-        latest = Version.objects.get_for_object(current).select_related("revision__user").first()
-        who = "someone else"
-        if latest and latest.field_dict.get("version") == current.version and latest.revision.user:
-            who = latest.revision.user.get_username()
-        # The next save is a deliberate choice after reading this: it replaces their version with yours
-        # (theirs stays in the history).
+    def merge_stale(self, cleaned):
+        """Someone saved since this form was loaded: keep what they changed and this editor did not.
+
+        Fields both changed differently are refused, with both versions and a choice. Either way the
+        form now holds the merged story and is based on theirs, so saving it again loses nothing of theirs.
+        """
+        base = self.base_text(cleaned.get("loaded_version"))
+        mine = {name: cleaned[name] for name in self.editable() if name in cleaned}
+        theirs = {name: getattr(self.instance, name) for name in mine}
+        result = merge.three_way(base, theirs, mine)
+        cleaned.update(result.values)
+        cleaned["loaded_version"] = self.instance.version  # the UPDATE still refuses a third save meanwhile
+        who = history.last_editor(self.instance)
+        conflicts = {name: [merge.text(theirs[name]), merge.text(mine[name])] for name in result.conflicts}
         self.data = self.data.copy()
-        self.data[self.add_prefix("loaded_version")] = str(current.version)
+        for name in result.theirs_taken:
+            self.show(name, theirs[name])
+        for name in [key for key in self.data if key.startswith("resolve_")]:
+            del self.data[name]
+        self.data[self.add_prefix("loaded_version")] = str(self.instance.version)
+        state = {"fields": self.story_text(self.instance), "conflicts": conflicts, "by": who}
+        self.data[self.add_prefix("base")] = merge.sign(state)
+        if not result.conflicts:
+            self.merged = (who, self.merged_labels(result))
+            return
+        self.ask(conflicts, who)
+        changed = [
+            (self.fields[name].label, history.word_diff(base.get(name, ""), merge.text(theirs[name])))
+            for name in theirs
+            if base.get(name, "") != merge.text(theirs[name])
+        ]
         raise ValidationError(
             format_html(
-                "This story was saved by {} while you were editing it, so your changes were NOT saved. "
-                "What changed meanwhile:<ul>{}</ul>Your edits are still in the form below. Compare them with the "
-                "live version, then save again to replace it with yours (it stays in the history).",
+                "This story was saved by {} while you were editing it, so your changes were NOT saved yet. "
+                "What they changed:<ul>{}</ul>{}Both of you changed {}: choose below whose version to keep "
+                "(or edit the field), then save again.",
                 who,
-                format_html_join("", "<li><b>{}</b>: {}</li>", ((c.label, c.html) for c in changed))
-                or format_html("<li>{}</li>", "captions or notes"),
+                format_html_join("", "<li><b>{}</b>: {}</li>", changed),
+                format_html("Their changes to {} are already in the form. ", ", ".join(self.merged_labels(result)))
+                if result.theirs_taken
+                else "",
+                ", ".join(self.fields[name].label.lower() for name in result.conflicts),
             ),
             code="stale",
         )
 
-    def submitted_fields(self):
-        article = Article(**{k: v for k, v in self.cleaned_data.items() if k in {f.name for f in Article._meta.fields}})
-        article.pk = self.instance.pk
-        return history.article_fields(article)
+    def merged_labels(self, result):
+        return [self.fields[name].label.lower() for name in result.theirs_taken]
+
+    def base_text(self, read_version):
+        """The story as this editor loaded it: signed into the form, else from the history; {} if unknown."""
+        if self.base_state:
+            return self.base_state["fields"]
+        then = history.version_at(self.instance, read_version) if read_version else None
+        return self.story_text(then._object_version.object) if then else {}
+
+    def show(self, name, value):
+        """Put a value into the form's data as its widget would have submitted it, so the form shows it."""
+        bound = self[name]
+        widget = getattr(bound.field.widget, "widget", bound.field.widget)  # inside the admin's related wrapper
+        context = widget.get_context(bound.html_name, bound.field.prepare_value(value), {})["widget"]
+        for part in context.get("subwidgets") or [context]:
+            shown = part["value"]
+            if isinstance(shown, list):
+                shown = shown[0] if shown else ""
+            self.data[part["name"]] = "" if shown is None else shown
 
 
 @admin.register(Article)
@@ -308,7 +455,10 @@ class ArticleAdmin(VersionAdmin):
     readonly_fields = ["visibility", "source_file", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "section", "standfirst", "body", "byline", "language"]}),
-        ("Workflow", {"fields": ["visibility", "status", "published_at", "withdrawn_reason", "loaded_version"]}),
+        (
+            "Workflow",
+            {"fields": ["visibility", "status", "published_at", "withdrawn_reason", "loaded_version", "base"]},
+        ),
         ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [CaptionInline, CorrectionInline, RedirectInline]
@@ -317,6 +467,9 @@ class ArticleAdmin(VersionAdmin):
     change_form_template = "admin/articles/article/change_form.html"
     object_history_template = "reversion/articles/article/object_history.html"
     history_latest_first = True
+
+    class Media:
+        css = {"all": ["articles/edit-conflict.css"]}
 
     def get_queryset(self, request):
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
@@ -378,6 +531,25 @@ class ArticleAdmin(VersionAdmin):
         if change:
             obj.version = form.cleaned_data["loaded_version"]
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        who, merged = form.merged or (None, [])
+        if any(getattr(formset, "kept_theirs", False) for formset in formsets):
+            who, merged = who or history.last_editor(form.instance), [*merged, "the captions"]
+        if merged:
+            self.message_user(request, f"Merged with {who}'s changes to {', '.join(merged)}.")
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        # Captions someone else changed meanwhile are shown as they are now, not as this editor's stale copy.
+        stale = [f for f in formsets if isinstance(f, CaptionFormSet) and (f.kept_theirs or f.refused)]
+        formsets = [self.fresh_captions(f) if f in stale else f for f in formsets]
+        return super().get_inline_formsets(request, formsets, inline_instances, obj)
+
+    def fresh_captions(self, formset):
+        fresh = type(formset)(instance=formset.instance, prefix=formset.prefix, queryset=formset.queryset.all())
+        fresh._errors, fresh._non_form_errors = [], formset.non_form_errors()
+        return fresh
 
     def delete_model(self, request, obj):
         history.record_before_delete([obj], request.user)

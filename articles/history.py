@@ -88,6 +88,14 @@ def version_at(article, version_number):
     return None
 
 
+def last_editor(article):
+    """Who saved the story as it is now, for telling another editor whose changes met theirs."""
+    latest = Version.objects.get_for_object(article).select_related("revision__user").first()
+    if latest and latest.field_dict.get("version") == article.version and latest.revision.user:
+        return latest.revision.user.get_username()
+    return "someone else"
+
+
 def word_diff(before, after):
     """HTML marking removed words with <del> and added ones with <ins>."""
     old, new = before.split(" "), after.split(" ")

@@ -1,4 +1,5 @@
-"""No lost edits: the second of two saves of the same story is refused, on SQLite and PostgreSQL alike."""
+"""No lost edits: a save made after someone else's is merged with it, or refused with both versions to choose
+from, never written over it; on SQLite and PostgreSQL alike."""
 
 import io
 import threading
@@ -10,7 +11,7 @@ from django.urls import reverse
 from articles.dump import parse
 from articles.importer import Importer
 from articles.models import Article, EditConflict, Section
-from tests.admin_forms import load_change_form
+from tests.admin_forms import load_change_form, read_form
 from tests.conftest import DATA, logged_in
 
 
@@ -24,40 +25,115 @@ def change_url(article):
 
 
 @pytest.mark.django_db
-def test_second_of_two_saves_is_refused_and_shows_what_changed(two_editors, published_article):
+def test_second_of_two_saves_touching_other_fields_is_merged_and_says_so(two_editors, published_article):
     ana, ben = two_editors
     url = change_url(published_article)
     ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
 
     ana_form["headline"] = "Floods Hit the Northern Coast"
     assert ana.post(url, ana_form).status_code == 302
-    ben_form["body"] = "Rewritten first paragraph.\n\nSecond paragraph."
-    response = ben.post(url, ben_form)
+    ben_form["body"] = "Rewritten first paragraph.\r\n\r\nSecond paragraph."  # as a browser sends it
+    response = ben.post(url, ben_form, follow=True)
+
+    assert "Merged with ana&#x27;s changes to headline." in response.content.decode()
+    published_article.refresh_from_db()
+    assert published_article.headline == "Floods Hit the Northern Coast"  # Ana's save is intact
+    assert published_article.body.replace("\r\n", "\n") == "Rewritten first paragraph.\n\nSecond paragraph."
+    assert published_article.version == 3
+
+
+@pytest.mark.django_db
+def test_both_changing_the_headline_is_refused_with_both_versions(two_editors, published_article):
+    ana, ben = two_editors
+    url = change_url(published_article)
+    ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
+    ana.post(url, {**ana_form, "headline": "Ana's Headline", "standfirst": "Ana's standfirst."})
+
+    response = ben.post(url, {**ben_form, "headline": "Ben's Headline", "byline": "Ben"})
 
     assert response.status_code == 200
     page = response.content.decode()
     assert "saved by ana while you were editing it" in page
-    assert "<b>Headline</b>: Floods Hit the <ins>Northern</ins> Coast" in page
-    assert "Rewritten first paragraph." in page  # Ben's text is still in his form
+    assert "Both of you changed headline" in page
+    assert "Ana&#x27;s Headline" in page and "Ben&#x27;s Headline" in page
     published_article.refresh_from_db()
-    assert published_article.headline == "Floods Hit the Northern Coast"  # Ana's save is intact
-    assert published_article.body == "First paragraph.\n\nSecond paragraph."  # Ben's was not applied
-    assert published_article.version == 2
+    assert (published_article.headline, published_article.byline) == ("Ana's Headline", "")
+    shown = read_form(page, "article_form")  # the form shown again: Ana's standfirst, Ben's own edits
+    assert (shown["standfirst"], shown["headline"], shown["byline"]) == ("Ana's standfirst.", "Ben's Headline", "Ben")
+
+
+@pytest.mark.parametrize("choice, headline", [("theirs", "Ana's Headline"), ("mine", "Ben's Headline")])
+@pytest.mark.django_db
+def test_after_a_conflict_the_editors_choice_is_saved_and_nothing_else_is_lost(
+    two_editors, published_article, choice, headline
+):
+    ana, ben = two_editors
+    url = change_url(published_article)
+    ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
+    ana.post(url, {**ana_form, "headline": "Ana's Headline", "standfirst": "Ana's standfirst."})
+    refused = ben.post(url, {**ben_form, "headline": "Ben's Headline", "byline": "Ben"})
+
+    shown = read_form(refused.content.decode(), "article_form")
+    unchosen = ben.post(url, shown)
+    assert "Choose whose headline to keep." in unchosen.content.decode()
+    assert ben.post(url, {**shown, "resolve_headline": choice}).status_code == 302
+
+    published_article.refresh_from_db()
+    assert (published_article.headline, published_article.standfirst, published_article.byline) == (
+        headline,
+        "Ana's standfirst.",
+        "Ben",
+    )
 
 
 @pytest.mark.django_db
-def test_after_seeing_the_conflict_saving_again_is_a_deliberate_overwrite(two_editors, published_article):
+def test_a_merged_form_saved_after_yet_another_save_is_merged_again(two_editors, make_user, published_article):
     ana, ben = two_editors
+    cleo = logged_in(make_user("cleo", "Editors"))
     url = change_url(published_article)
     ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
     ana.post(url, {**ana_form, "headline": "Ana's Headline"})
     refused = ben.post(url, {**ben_form, "headline": "Ben's Headline"})
+    cleo.post(url, {**load_change_form(cleo, url), "byline": "Cleo"})
 
-    resubmitted = {**ben_form, "headline": "Ben's Headline"}
-    resubmitted["loaded_version"] = refused.context["adminform"].form.data["loaded_version"]
-    assert ben.post(url, resubmitted).status_code == 302
+    shown = read_form(refused.content.decode(), "article_form")
+    assert ben.post(url, {**shown, "resolve_headline": "mine"}).status_code == 302
     published_article.refresh_from_db()
-    assert published_article.headline == "Ben's Headline"
+    assert (published_article.headline, published_article.byline) == ("Ben's Headline", "Cleo")
+
+
+@pytest.mark.django_db
+def test_captions_the_other_editor_changed_are_kept_when_this_editor_did_not_touch_them(
+    two_editors, published_article
+):
+    ana, ben = two_editors
+    url = change_url(published_article)
+    ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
+    ana.post(url, {**ana_form, "captions-0-text": "Ana's caption."})
+
+    response = ben.post(url, {**ben_form, "byline": "Ben"}, follow=True)
+
+    assert "Merged with ana&#x27;s changes to the captions." in response.content.decode()
+    published_article.refresh_from_db()
+    assert [c.text for c in published_article.captions.all()] == ["Ana's caption."]
+    assert published_article.byline == "Ben"
+
+
+@pytest.mark.django_db
+def test_captions_both_editors_changed_are_refused_and_shown_as_they_are_now(two_editors, published_article):
+    ana, ben = two_editors
+    url = change_url(published_article)
+    ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)
+    ana.post(url, {**ana_form, "captions-0-text": "Ana's caption."})
+
+    refused = ben.post(url, {**ben_form, "captions-0-text": "Ben's caption."})
+
+    page = refused.content.decode()
+    assert "ana changed the captions while you were editing, and so did you" in page
+    shown = read_form(page, "article_form")
+    assert shown["captions-0-text"] == "Ana's caption."
+    assert ben.post(url, {**shown, "captions-0-text": "Ana's caption, with Ben's."}).status_code == 302
+    assert [c.text for c in published_article.captions.all()] == ["Ana's caption, with Ben's."]
 
 
 @pytest.mark.django_db
@@ -77,7 +153,7 @@ def test_stale_copy_of_a_story_cannot_be_saved_over_a_newer_one(published_articl
 
 
 @pytest.mark.django_db
-def test_import_while_an_editor_edits_refuses_the_editors_stale_save(editor_client):
+def test_import_while_an_editor_edits_is_merged_into_the_editors_save(editor_client):
     story = (DATA / "no_photo.txt").read_bytes()
     Importer().run(parse(io.BytesIO(story), "wire.txt"))
     article = Article.objects.get()
@@ -88,12 +164,11 @@ def test_import_while_an_editor_edits_refuses_the_editors_stale_save(editor_clie
     outcome = Importer().run(parse(io.BytesIO(changed), "wire.txt"))
     assert outcome.updated == 1
 
-    response = editor_client.post(url, {**form, "byline": "Desk"})
-    assert response.status_code == 200
-    assert "your changes were NOT saved" in response.content.decode()
+    response = editor_client.post(url, {**form, "byline": "Desk"}, follow=True)
+    assert "Merged with someone else&#x27;s changes to body." in response.content.decode()
     article.refresh_from_db()
     assert article.paragraphs[-1] == "An armed group claimed the attack."
-    assert article.byline == ""
+    assert article.byline == "Desk"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
