@@ -259,6 +259,27 @@ def connect():
     post_delete.connect(section_changed, sender=Section, dispatch_uid="freshness-section-delete")
 
 
+# The shared cache (Redis, or each process's memory), behind a circuit: a cache that fails or hangs is not
+# asked again by this process for CACHE_PAUSE seconds, so readers get pages built afresh at full speed
+# instead of each waiting for its own timeout.
+
+CACHE_PAUSE = 10
+_cache_paused_until = 0.0
+
+
+def from_cache(method, *args, **kwargs):
+    """cache.<method>(*args, **kwargs), or None while the cache is failing."""
+    global _cache_paused_until
+    if time.monotonic() < _cache_paused_until:
+        return None
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
+        _cache_paused_until = time.monotonic() + CACHE_PAUSE
+        log.warning("cache unavailable: not asked again for %s s", CACHE_PAUSE, exc_info=True)
+        return None
+
+
 # The page cache.
 
 
@@ -296,11 +317,7 @@ def cache_page_for_readers(view, scopes=listing_scopes):
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
             return view(request, *args, **kwargs)
         key = page_key(request, versions_for(request, scopes(request, kwargs)))
-        try:
-            cached = cache.get(key)
-        except Exception:  # noqa: BLE001 -- the cache only saves work: without it, build the page
-            log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
-            return view(request, *args, **kwargs)
+        cached = from_cache("get", key)
         if cached is not None:
             content, headers = cached
             response = HttpResponse(content, headers=headers)
@@ -313,10 +330,7 @@ def cache_page_for_readers(view, scopes=listing_scopes):
             seconds = seconds_to_keep(request)
             if _cacheable(request, response) and seconds > 0:
                 headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
-                try:
-                    cache.set(key, (response.content, headers), timeout=seconds)
-                except Exception:  # noqa: BLE001 -- as above: the reader still gets the page
-                    log.warning("page cache unavailable", exc_info=True, extra={"path": request.path})
+                from_cache("set", key, (response.content, headers), timeout=seconds)
             response["X-Page-Cache"] = "miss"
 
         if hasattr(response, "add_post_render_callback") and not response.is_rendered:
@@ -388,11 +402,7 @@ def section_count(request, section):
         return Article.objects.published().in_section(section).count()
 
     key = f"count:{site_version(request)}:{section.pk}"
-    try:
-        cached = cache.get(key)
-    except Exception:  # noqa: BLE001 -- the cache only saves work
-        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
-        return count()
+    cached = from_cache("get", key)
     if cached is not None and (cached[1] is None or timezone.now() < cached[1]):
         return cached[0]
     # The next embargo first: one that lifts while counting makes the count stale at once, never later.
@@ -400,8 +410,5 @@ def section_count(request, section):
         Article.objects.embargoed().in_section(section).order_by("published_at").values_list("published_at", flat=True)
     ).first()
     stories = count()
-    try:
-        cache.set(key, (stories, release), timeout=COUNT_SECONDS)
-    except Exception:  # noqa: BLE001
-        log.warning("cache unavailable", exc_info=True, extra={"path": request.path})
+    from_cache("set", key, (stories, release), timeout=COUNT_SECONDS)
     return stories

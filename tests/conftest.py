@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from articles import cache as page_cache
 from articles.cache import content_changed
 from articles.models import Article, Caption, Photo, Section
 
@@ -16,7 +17,9 @@ SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """The cache outlives a test's database rollback: pages cached by one test must not leak into the next."""
+    """The cache outlives a test's database rollback: pages cached by one test must not leak into the next,
+    nor one test's cache failure pause the next test's cache."""
+    page_cache._cache_paused_until = 0.0
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         cache.clear()
     else:  # REDIS_URL is set: never flush a Redis others may use; this test's keys go under a prefix of its own

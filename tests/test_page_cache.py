@@ -1,3 +1,5 @@
+import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -236,3 +238,45 @@ def test_searches_are_served_from_the_cache_until_a_story_is_published(client, p
 
     fresh = client.get(url)
     assert fresh.headers["X-Page-Cache"] == "miss" and "Harbour Floods Again" in fresh.content.decode()
+
+
+@pytest.fixture
+def silent_redis(settings):
+    """A Redis that accepts connections and never answers, as a hung server does; counts connections."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{server.getsockname()[1]}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    yield accepted
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+@pytest.mark.django_db
+def test_a_hung_cache_is_asked_once_and_readers_get_every_page(client, silent_redis, published_article):
+    pages = [reverse("articles:index"), "/world/", published_article.get_absolute_url(), reverse("articles:feed")]
+
+    responses = [client.get(url) for url in pages * 3]
+
+    assert [r.status_code for r in responses] == [200] * len(responses)
+    assert all(published_article.headline in r.content.decode() for r in responses)
+    # The first request waited for the hung cache; every later one went straight to building its page.
+    assert len(silent_redis) == 1
