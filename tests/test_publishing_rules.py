@@ -7,7 +7,9 @@ from django.contrib import admin
 from django.urls import reverse
 from reversion.models import Version
 
+from articles import workflow
 from articles.admin import ArticleAdmin
+from articles.importer import Importer
 from articles.models import Article, Caption, Photo, Section
 from tests.admin_forms import load_change_form, read_form
 
@@ -111,6 +113,27 @@ def test_change_form_publishes_when_the_alt_less_photo_is_removed_in_the_same_sa
     assert response.status_code == 302
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED and not article.captions.exists()
+
+
+@pytest.mark.django_db
+def test_import_as_published_obeys_a_rule_added_to_the_publication_rules(monkeypatch, section):
+    from articles.dump import CaptionRecord, StoryRecord
+
+    def no_rumours(article, captions):
+        if "rumour" in article.headline.lower():
+            yield "Rumours are not published."
+
+    monkeypatch.setattr(workflow, "PUBLICATION_RULES", [*workflow.PUBLICATION_RULES, no_rumours])
+    records = [
+        StoryRecord("Rumour of a Merger", [CaptionRecord("Offices.", "AP")], ["Text."], "wire.txt", 1),
+        StoryRecord("Harbour Reopens", [CaptionRecord("Ships.", "AP")], ["Text."], "wire.txt", 9),
+    ]
+
+    importer = Importer(status=Article.Status.PUBLISHED, skip_invalid=True)
+    importer.run(records)
+
+    assert list(Article.objects.values_list("headline", "status")) == [("Harbour Reopens", "published")]
+    assert [str(e) for e in importer.outcome.errors] == ["wire.txt:1: cannot be published: Rumours are not published."]
 
 
 # Every way of publishing, each tried with a story whose photo has an image but no alt text.
