@@ -396,7 +396,7 @@ class ArticleAdmin(VersionAdmin):
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        history.record_before_delete(queryset.prefetch_related("captions"), request.user)
+        history.record_before_delete(queryset.prefetch_related(*history.RECOVERED_WITH_STORY), request.user)
         super().delete_queryset(request, queryset)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -387,6 +387,9 @@ def from_values(model, db, values):
     return model.from_db(db, names, [values[name] for name in names])
 
 
+# Registered so that recovering a deleted story can restore them (history.record_before_delete); Article
+# does not follow them, so an ordinary revision only holds those saved with it.
+@reversion.register()
 class Correction(models.Model):
     """A note appended to a published story; readers see it under the story, newest first."""
 
@@ -407,6 +410,7 @@ class Correction(models.Model):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
+@reversion.register()  # as Correction
 class Redirect(models.Model):
     """An old URL of a story (before a slug, section or date change) that answers 301 to its current URL."""
 

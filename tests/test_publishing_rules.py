@@ -10,7 +10,7 @@ from reversion.models import Version
 from articles import workflow
 from articles.admin import ArticleAdmin
 from articles.importer import Importer
-from articles.models import Article, Caption, Photo, Section
+from articles.models import Article, Caption, Correction, Photo, Section
 from tests.admin_forms import load_change_form, read_form
 
 CHANGELIST = reverse("admin:articles_article_changelist")
@@ -134,6 +134,42 @@ def test_import_as_published_obeys_a_rule_added_to_the_publication_rules(monkeyp
 
     assert list(Article.objects.values_list("headline", "status")) == [("Harbour Reopens", "published")]
     assert [str(e) for e in importer.outcome.errors] == ["wire.txt:1: cannot be published: Rumours are not published."]
+
+
+@pytest.mark.django_db
+def test_deleted_story_comes_back_with_its_corrections_and_its_old_url(client, editor_client, published_article):
+    article = published_article
+    old_url = article.get_absolute_url()
+    assert save_change_form(editor_client, article, slug="floods-hit-the-east-coast").status_code == 302
+    Correction.objects.create(article=article, text="The flood barrier is 3 km long, not 30 km.")
+    editor_client.post(reverse("admin:articles_article_delete", args=[article.pk]), {"post": "yes"})
+    assert client.get(old_url).status_code == 404
+
+    [deleted] = Version.objects.get_deleted(Article)
+    page = submit_shown_form(editor_client, reverse("admin:articles_article_recover", args=[deleted.pk]))
+
+    assert page.redirect_chain and page.redirect_chain[-1][1] == 302
+    recovered = Article.objects.get(pk=article.pk)
+    story = client.get(recovered.get_absolute_url())
+    assert "The flood barrier is 3 km long, not 30 km." in story.text
+    moved = client.get(old_url)
+    assert moved.status_code == 301 and moved["Location"] == recovered.get_absolute_url()
+    assert recovered.captions.count() == 1
+
+
+@pytest.mark.django_db
+def test_reverting_to_an_older_version_keeps_the_corrections_added_since(client, editor_client, published_article):
+    article = published_article
+    assert save_change_form(editor_client, article, byline="Staff").status_code == 302
+    [before] = Version.objects.get_for_object(article)
+    Correction.objects.create(article=article, text="The mayor spoke on Tuesday, not Monday.")
+    assert save_change_form(editor_client, article, byline="Ana Ruiz").status_code == 302
+
+    submit_shown_form(editor_client, reverse("admin:articles_article_revision", args=[article.pk, before.pk]))
+
+    article.refresh_from_db()
+    assert article.byline == "Staff"
+    assert "The mayor spoke on Tuesday, not Monday." in client.get(article.get_absolute_url()).text
 
 
 # Every way of publishing, each tried with a story whose photo has an image but no alt text.
