@@ -38,7 +38,7 @@ from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
 from .views import story_context
-from .workflow import allowed_statuses, can_publish, check_status_change, may_change
+from .workflow import allowed_statuses, can_publish, check_status_change, may_change, publication_problems
 
 PREVIEW_SALT = "articles.preview-link"
 PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
@@ -155,6 +155,11 @@ class CaptionFormSet(forms.BaseInlineFormSet):
         kept = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
         if sum(bool(f.cleaned_data.get("is_lead")) for f in kept) > 1:
             raise ValidationError("Only one caption can be the lead.")
+        # The publication rules need the story with the captions it is being saved with: the story form
+        # is validated before this formset exists, so the check is here (the change form, revert, recover).
+        captions = [f.instance for f in self.forms if f.instance.photo_id and not self._should_delete_form(f)]
+        if problems := publication_problems(self.instance, captions):
+            raise ValidationError(problems)
 
     def save(self, commit=True):
         if self.kept_theirs:
@@ -534,6 +539,10 @@ class ArticleAdmin(VersionAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        # CaptionFormSet refused this already; without the captions inline (no permission to see them) the
+        # stored captions are the ones saved, and only now is the story as saved in the database.
+        if problems := publication_problems(form.instance):
+            raise PermissionDenied(" ".join(problems))  # rolls back the save (changeform_view is atomic)
         who, merged = form.merged or (None, [])
         if any(getattr(formset, "kept_theirs", False) for formset in formsets):
             who, merged = who or history.last_editor(form.instance), [*merged, "the captions"]
@@ -556,7 +565,7 @@ class ArticleAdmin(VersionAdmin):
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        history.record_before_delete(queryset.prefetch_related("captions"), request.user)
+        history.record_before_delete(queryset.prefetch_related(*history.RECOVERED_WITH_STORY), request.user)
         super().delete_queryset(request, queryset)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -622,7 +631,7 @@ class ArticleAdmin(VersionAdmin):
         """Show what the action will do; on confirmation apply it story by story, each save version-checked."""
         confirmed = "confirm" in request.POST
         form = form_class(request.POST if confirmed else None)
-        articles = list(queryset.select_related("section"))
+        articles = list(queryset.select_related("section").prefetch_related("captions__photo"))
         refused = [a for a in articles if not self.has_change_permission(request, a)]
         if refused:
             self.message_user(
@@ -632,9 +641,13 @@ class ArticleAdmin(VersionAdmin):
             )
             return None
         if confirmed and form.is_valid():
-            done, conflicts = 0, []
+            done, conflicts, unpublishable = 0, [], []
             for article in articles:
                 message = apply(article, form.cleaned_data)
+                # Whatever the action, a story it leaves public must pass the publication rules.
+                if problems := publication_problems(article):
+                    unpublishable.append(f"“{article}”: {' '.join(problems)}")
+                    continue
                 try:
                     with reversion.create_revision():
                         reversion.set_user(request.user)
@@ -645,6 +658,8 @@ class ArticleAdmin(VersionAdmin):
                     continue
                 done += 1
             self.message_user(request, f"{verb}: {done} {'story' if done == 1 else 'stories'} done.")
+            for refusal in unpublishable:
+                self.message_user(request, f"Not changed, because it cannot be published: {refusal}", messages.ERROR)
             if conflicts:
                 self.message_user(
                     request,

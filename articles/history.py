@@ -111,16 +111,24 @@ def word_diff(before, after):
     return format_html_join(" ", "{}", ((p,) for p in parts))
 
 
+# What a deleted story is recovered with: everything that is deleted with it (on_delete=CASCADE) and that
+# readers or editors would miss. Preview links are left out on purpose: a deletion ends them.
+RECOVERED_WITH_STORY = ["captions", "corrections", "redirects"]
+
+
 def record_before_delete(articles, user):
-    """Store a revision of stories about to be deleted, captions included, so they can be recovered.
+    """Store a revision of stories about to be deleted, with their captions, corrections and redirects, so
+    that recovering one brings back its photos, its corrections log and its old URLs (301, not 404).
 
     Written directly rather than with reversion.create_revision(): inside the admin's own revision
     block (bulk actions run in one), that would only be saved after the delete, and reversion drops
-    versions of objects that no longer exist.
+    versions of objects that no longer exist. Only this revision holds corrections and redirects (Article
+    does not follow them), so reverting to an older version never deletes a correction added since.
     """
     for article in articles:  # one revision each: recovering a revision restores all of it
         revision = Revision.objects.create(user=user, comment="Deleted.", date_created=timezone.now())
-        for obj in [article, *article.captions.all()]:
+        related = [obj for name in RECOVERED_WITH_STORY for obj in getattr(article, name).all()]
+        for obj in [article, *related]:
             Version.objects.create(
                 revision=revision,
                 content_type=ContentType.objects.get_for_model(obj),

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from .dump import DumpError
 from .models import Article, Caption, ImportedDump, Photo, RoutingRule, Section, content_hash
+from .workflow import publication_problems
 
 BATCH_SIZE = 500
 SLUG_LENGTH = 80
@@ -239,10 +240,16 @@ class Importer:
         self._create(new)
 
     def _create(self, new):
+        now = timezone.now()
+        sections = None  # routed once, and only when needed: a dry run of drafts needs no sections
+        if self.status == Article.Status.PUBLISHED:
+            sections = [self.route(record) for _, record, _ in new]
+            new, sections = self._publishable(new, sections, now)
         self.outcome.created += len(new)
         if self.dry_run or not new:
             return
-        now = timezone.now()
+        if sections is None:
+            sections = [self.route(record) for _, record, _ in new]
         slugs = unique_slugs([record.headline for _, record, _ in new])
         published = self.status == Article.Status.PUBLISHED
         articles = Rows(
@@ -257,7 +264,7 @@ class Importer:
         # Captions go in before their stories (foreign keys are checked at commit), so that the search
         # index reads a story's captions when the story is inserted instead of re-indexing it per caption.
         article_ids = articles.new_ids(len(new))
-        section_ids = [self.route(record).pk for _, record, _ in new]
+        section_ids = [section.pk for section in sections]
         credits = [
             (article_id, order, caption)
             for article_id, (_, record, _) in zip(article_ids, new, strict=True)
@@ -293,6 +300,24 @@ class Importer:
         )
         self.outcome.created_ids += article_ids
         self.outcome.section_ids.update(section_ids)
+
+    def _publishable(self, new, sections, now):
+        """The new stories (and their sections) that pass the publication rules as they will be saved; the
+        others are rejected like invalid stories. Checked in memory: the stories are not written yet."""
+        kept, kept_sections = [], []
+        for (key, record, digest), section in zip(new, sections, strict=True):
+            article = build_article(record, section, "", key, digest, self.status, now)
+            captions = [
+                Caption(article=article, photo=Photo(credit=c.credit), text=c.text, order=order, is_lead=order == 0)
+                for order, c in enumerate(record.captions)
+            ]
+            if problems := publication_problems(article, captions):
+                message = f"cannot be published: {' '.join(problems)}"
+                self._reject(DumpError(record.source, record.line, message, headline=record.headline))
+                continue
+            kept.append((key, record, digest))
+            kept_sections.append(section)
+        return kept, kept_sections
 
     def _update(self, article, record, digest):
         """Apply a change made at the source, unless an editor saved the story meanwhile."""

@@ -221,25 +221,6 @@ class Article(models.Model):
         self.version += 1
         return results
 
-    def clean(self):
-        if self.status == self.Status.PUBLISHED and (problems := self.publish_problems()):
-            raise ValidationError(problems)
-
-    def publish_problems(self):
-        """What stops this story from being published, as messages for the editor; empty when nothing does.
-
-        Article.clean() calls it, so forms refuse to publish; every other way of publishing (admin actions,
-        commands) must call it too. Today's rule: every photo with an image has alt text.
-        """
-        if self.pk is None:
-            return []
-        return [
-            f"Photo “{caption.photo}” needs alt text before the story is published: describe the image for "
-            "readers who cannot see it (the caption does not do that)."
-            for caption in self.captions.select_related("photo")
-            if caption.photo.needs_alt_text
-        ]
-
     @property
     def paragraphs(self):
         return [p for p in self.body.split("\n\n") if p.strip()]
@@ -406,6 +387,9 @@ def from_values(model, db, values):
     return model.from_db(db, names, [values[name] for name in names])
 
 
+# Registered so that recovering a deleted story can restore them (history.record_before_delete); Article
+# does not follow them, so an ordinary revision only holds those saved with it.
+@reversion.register()
 class Correction(models.Model):
     """A note appended to a published story; readers see it under the story, newest first."""
 
@@ -426,6 +410,7 @@ class Correction(models.Model):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
+@reversion.register()  # as Correction
 class Redirect(models.Model):
     """An old URL of a story (before a slug, section or date change) that answers 301 to its current URL."""
 
