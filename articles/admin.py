@@ -35,6 +35,7 @@ from reversion.models import Version
 
 from . import history
 from .dump import parse
+from .fields import ProseFormField
 from .importer import ImportAborted, Importer
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
 from .views import story_context
@@ -673,9 +674,7 @@ class ArticleAdmin(VersionAdmin):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to readers on the story's page."
-    )
+    reason = ProseFormField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to readers on the story's page.")
 
 
 class MoveForm(forms.Form):
