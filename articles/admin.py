@@ -376,12 +376,23 @@ class ArticleAdmin(VersionAdmin):
             kwargs["choices"] = [(s.value, s.label) for s in allowed_statuses(request.user)]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
-    # Saving: the version the form was loaded at goes into the UPDATE's WHERE clause.
+    # Saving: only what changed, and with the version the form was loaded at in the UPDATE's WHERE clause.
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+        # A change is saved by save_related(): the first hook that sees the captions and notes too, which an
+        # edit may be limited to.
+
+    def save_related(self, request, form, formsets, change):
         if change:
-            obj.version = form.cleaned_data["loaded_version"]
-        super().save_model(request, obj, form, change)
+            # A revert or a recovery loads the old version into the form, so there it is unchanged but not a no-op.
+            restoring = getattr(request, "restoring", False)
+            if not restoring and not form.has_changed() and not any(formset.has_changed() for formset in formsets):
+                raise NothingToSave(form.instance)
+            form.instance.version = form.cleaned_data["loaded_version"]
+            super().save_model(request, form.instance, form, change)
+        super().save_related(request, form, formsets, change)
 
     def delete_model(self, request, obj):
         history.record_before_delete([obj], request.user)
@@ -398,10 +409,17 @@ class ArticleAdmin(VersionAdmin):
             # Someone saved between this form's validation and its UPDATE: the transaction was rolled
             # back; running the view again shows the conflict in the form like any other.
             return super().changeform_view(request, object_id, form_url, extra_context)
+        except NothingToSave as unchanged:
+            # No revision, no new version, no log entry: to the importer the story is still as it left it.
+            self.message_user(request, f"No changes to save in “{unchanged.article}”.")
+            if "_continue" in request.POST:
+                return HttpResponseRedirect(request.get_full_path())
+            return self.response_post_save_change(request, unchanged.article)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         current = Article.objects.filter(pk=unquote(object_id)).first()
         request.status_before = current.status if current else None
+        request.restoring = True
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -420,6 +438,7 @@ class ArticleAdmin(VersionAdmin):
         if not self.has_delete_permission(request):
             raise PermissionDenied
         request.status_before = None
+        request.restoring = True
         return super().recover_view(request, version_id, extra_context)
 
     # Bulk actions, each with a confirmation page.
@@ -671,6 +690,14 @@ class ArticleAdmin(VersionAdmin):
         for conflict in report["conflicts"]:
             self.message_user(request, f"Conflict: {conflict}", messages.WARNING)
         return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
+
+
+class NothingToSave(Exception):
+    """The change form came back as it was sent, captions and notes included."""
+
+    def __init__(self, article):
+        super().__init__(f"{article} is unchanged")
+        self.article = article
 
 
 class WithdrawForm(forms.Form):

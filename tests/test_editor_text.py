@@ -106,6 +106,32 @@ def test_story_typed_in_the_admin_from_scratch_has_its_paragraphs(browser, live_
     assert (story.language, story.direction) == ("en", "ltr")
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_saving_a_story_unchanged_adds_no_revision_and_keeps_it_importable(
+    browser, live_server, django_user_model, tmp_path
+):
+    make_staff(django_user_model, "desk-editor", "Editors")
+    import_dump(SAMPLE, status="published")
+    story = Article.objects.get(headline=MOSCOW)
+
+    with browser_page(browser) as page:
+        log_in(page, live_server, "desk-editor")
+        page.goto(live_server.url + change_url(story))
+        page.click("input[name=_save]")
+        expect(page.locator(".messagelist")).to_contain_text(f"No changes to save in “{MOSCOW}”")
+        assert page.url == live_server.url + reverse("admin:articles_article_changelist")
+
+    saved = Article.objects.get(pk=story.pk)
+    assert (saved.version, saved.updated_at, saved.body) == (story.version, story.updated_at, story.body)
+    assert not Version.objects.get_for_object(story).exists()
+    assert not LogEntry.objects.filter(object_id=str(story.pk)).exists()
+    assert "unchanged 4, conflicts 0" in import_dump(SAMPLE)
+    # A correction at the source still reaches readers: the story is not taken for one an editor changed.
+    corrected = tmp_path / "corrected.txt"
+    corrected.write_text(SAMPLE.read_text().replace("A senior Russian general", "A senior Russian army general"))
+    assert "updated 1, unchanged 3, conflicts 0" in import_dump(corrected)
+
+
 @pytest.mark.django_db
 def test_a_note_added_to_an_otherwise_unchanged_story_is_saved_as_typed(editor_client, published_article):
     url = change_url(published_article)
