@@ -38,6 +38,7 @@ from .dump import parse
 from .fields import ProseFormField
 from .importer import ImportAborted, Importer
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
+from .text import detect_language, paragraphs
 from .views import story_context
 from .workflow import allowed_statuses, can_publish, check_status_change, may_change
 
@@ -212,6 +213,12 @@ class ArticleForm(forms.ModelForm):
     """
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    language = forms.CharField(
+        max_length=Article._meta.get_field("language").max_length,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "from the text"}),
+        help_text="BCP 47 code, e.g. en or ar. Leave it empty to have it detected from the text.",
+    )
     user = None
     status_before = None
 
@@ -240,6 +247,12 @@ class ArticleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
+
+    def clean_language(self):
+        # Left empty (as a new story's form starts): the same detection as imported stories get.
+        if language := self.cleaned_data["language"]:
+            return language
+        return detect_language(self.cleaned_data.get("headline", ""), paragraphs(self.cleaned_data.get("body", "")))
 
     def clean(self):
         cleaned = super().clean()

@@ -49,6 +49,16 @@ def body_paragraphs(html):
     return re.findall(r"<p>(.*?)</p>", body, re.S)
 
 
+def write_story(client, **fields):
+    """Fill the add form as a browser would submit it (line breaks as CRLF) and save it."""
+    form = read_form(client.get(ADD_URL).content.decode(), "article_form")
+    form |= {"section": str(Section.objects.get(slug="world").pk), "status": Article.Status.PUBLISHED}
+    form |= {name: value.replace("\n", "\r\n") for name, value in fields.items()}
+    response = client.post(ADD_URL, form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return Article.objects.get(slug=fields["slug"])
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_saved_from_the_browser_keeps_its_paragraphs(browser, live_server, django_user_model):
     make_staff(django_user_model, "desk-editor", "Editors")
@@ -147,6 +157,34 @@ def test_a_note_added_to_an_otherwise_unchanged_story_is_saved_as_typed(editor_c
     assert published_article.corrections.get().text == "An earlier version misnamed the port.\nIt is Port Said."
     assert Version.objects.get_for_object(published_article).count() == 1
     assert Article.objects.get(pk=published_article.pk).version == published_article.version + 1
+
+
+@pytest.mark.django_db
+def test_arabic_story_written_in_the_admin_is_served_right_to_left(editor_client, client):
+    story = write_story(
+        editor_client,
+        headline="افتتاح مكتبة جديدة في المدينة القديمة",
+        slug="new-library-arabic",
+        body="افتتحت المكتبة يوم الاثنين.\n\nالدخول مجاني.",
+    )
+
+    page = client.get(story.get_absolute_url()).content.decode()
+
+    assert (story.language, story.paragraphs) == ("ar", ["افتتحت المكتبة يوم الاثنين.", "الدخول مجاني."])
+    assert '<article class="story" lang="ar" dir="rtl">' in page
+
+
+@pytest.mark.django_db
+def test_language_chosen_by_the_editor_is_kept(editor_client):
+    story = write_story(
+        editor_client,
+        headline="لاہور میں نئی لائبریری کھل گئی",
+        slug="new-library-urdu",
+        body="لائبریری پیر کو کھلی۔",
+        language="ur",
+    )
+
+    assert (story.language, story.direction) == ("ur", "rtl")
 
 
 @pytest.mark.django_db
