@@ -34,9 +34,11 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import history, merge
+from .fields import ProseFormField
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
+from .text import detect_language, paragraphs
 from .views import story_context
 from .workflow import allowed_statuses, can_publish, check_status_change, may_change, publication_problems
 
@@ -284,6 +286,12 @@ class ArticleForm(forms.ModelForm):
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     base = forms.CharField(widget=forms.HiddenInput, required=False)
+    language = forms.CharField(
+        max_length=Article._meta.get_field("language").max_length,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "from the text"}),
+        help_text="BCP 47 code, e.g. en or ar. Leave it empty to have it detected from the text.",
+    )
     user = None
     status_before = None
 
@@ -307,6 +315,13 @@ class ArticleForm(forms.ModelForm):
             "published_at",
             "withdrawn_reason",
         ]
+
+    # The version and the snapshot the form was loaded with are bookkeeping, not an editor's changes.
+    BOOKKEEPING = {"loaded_version", "base"}
+
+    @cached_property
+    def changed_data(self):
+        return [name for name in super().changed_data if name not in self.BOOKKEEPING]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -351,6 +366,12 @@ class ArticleForm(forms.ModelForm):
             }
             for name, (theirs, mine) in self.conflicts.items()
         ]
+
+    def clean_language(self):
+        # Left empty (as a new story's form starts): the same detection as imported stories get.
+        if language := self.cleaned_data["language"]:
+            return language
+        return detect_language(self.cleaned_data.get("headline", ""), paragraphs(self.cleaned_data.get("body", "")))
 
     def clean(self):
         cleaned = super().clean()
@@ -530,14 +551,22 @@ class ArticleAdmin(VersionAdmin):
             kwargs["choices"] = [(s.value, s.label) for s in allowed_statuses(request.user)]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
-    # Saving: the version the form was loaded at goes into the UPDATE's WHERE clause.
+    # Saving: only what changed, and with the version the form was loaded at in the UPDATE's WHERE clause.
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.version = form.cleaned_data["loaded_version"]
-        super().save_model(request, obj, form, change)
+        if not change:
+            super().save_model(request, obj, form, change)
+        # A change is saved by save_related(): the first hook that sees the captions and notes too, which an
+        # edit may be limited to.
 
     def save_related(self, request, form, formsets, change):
+        if change:
+            # A revert or a recovery loads the old version into the form, so there it is unchanged but not a no-op.
+            restoring = getattr(request, "restoring", False)
+            if not restoring and not form.has_changed() and not any(formset.has_changed() for formset in formsets):
+                raise NothingToSave(form.instance)
+            form.instance.version = form.cleaned_data["loaded_version"]
+            super().save_model(request, form.instance, form, change)
         super().save_related(request, form, formsets, change)
         # CaptionFormSet refused this already; without the captions inline (no permission to see them) the
         # stored captions are the ones saved, and only now is the story as saved in the database.
@@ -575,10 +604,17 @@ class ArticleAdmin(VersionAdmin):
             # Someone saved between this form's validation and its UPDATE: the transaction was rolled
             # back; running the view again shows the conflict in the form like any other.
             return super().changeform_view(request, object_id, form_url, extra_context)
+        except NothingToSave as unchanged:
+            # No revision, no new version, no log entry: to the importer the story is still as it left it.
+            self.message_user(request, f"No changes to save in “{unchanged.article}”.")
+            if "_continue" in request.POST:
+                return HttpResponseRedirect(request.get_full_path())
+            return self.response_post_save_change(request, unchanged.article)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         current = Article.objects.filter(pk=unquote(object_id)).first()
         request.status_before = current.status if current else None
+        request.restoring = True
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -597,6 +633,7 @@ class ArticleAdmin(VersionAdmin):
         if not self.has_delete_permission(request):
             raise PermissionDenied
         request.status_before = None
+        request.restoring = True
         return super().recover_view(request, version_id, extra_context)
 
     # Bulk actions, each with a confirmation page.
@@ -863,10 +900,16 @@ class ArticleAdmin(VersionAdmin):
         return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
 
 
+class NothingToSave(Exception):
+    """The change form came back as it was sent, captions and notes included."""
+
+    def __init__(self, article):
+        super().__init__(f"{article} is unchanged")
+        self.article = article
+
+
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to readers on the story's page."
-    )
+    reason = ProseFormField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to readers on the story's page.")
 
 
 class MoveForm(forms.Form):

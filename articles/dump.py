@@ -12,6 +12,8 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
+from .text import detect_language, unify_line_breaks
+
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
 CHUNK_BYTES = 1 << 20
 MARKER = "TT"
@@ -31,8 +33,6 @@ UNICODE_ODD_SPACES = (
 )
 SPACE_RUN = re.compile(r"[^\S\n]+")
 CREDIT = re.compile(r"^(?P<text>.*?)\s*\((?P<credit>[^()]+)\)\s*$")
-RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,6 @@ def split_credit(caption):
     return CaptionRecord(match["text"], clean(match["credit"]))
 
 
-def guess_language(text):
-    rtl = len(RTL_LETTER.findall(text))
-    if rtl and rtl >= len(LATIN_LETTER.findall(text)):
-        return "he" if re.search(r"[\u0590-\u05ff]", text) else "ar"
-    return "en"
-
-
 class FileError(Exception):
     def __init__(self, line, message):
         super().__init__(message)
@@ -141,9 +134,7 @@ def read_chunks(stream):
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
         if (nul := chunk.find(b"\x00")) >= 0:
             raise FileError(lineno + chunk.count(b"\n", 0, nul) + 1, "binary data (NUL byte); not a text dump")
-        if b"\r" in chunk:
-            # Windows (\r\n) and old Mac (\r) line endings: every \r ends a line too.
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        chunk = unify_line_breaks(chunk)  # every \r ends a line too
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError:
@@ -352,7 +343,7 @@ def _parse_story(blocks, source):
         paragraphs=paragraphs,
         source=source,
         line=start,
-        language=guess_language(headline + " " + paragraphs[0]),
+        language=detect_language(headline, paragraphs),
     )
 
 

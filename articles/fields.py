@@ -1,4 +1,5 @@
-"""The photo upload field: what editors upload is judged by its decoded content and stored cleaned."""
+"""Fields whose rule holds whatever path the value comes in by: prose stored with one kind of line break,
+photo uploads judged by their decoded content and stored cleaned."""
 
 from pathlib import PurePosixPath
 
@@ -9,6 +10,40 @@ from django.core.files.base import ContentFile
 from django.db import models
 
 from . import images
+from .text import unify_line_breaks
+
+
+class ProseFormField(forms.CharField):
+    """Multi-line text as editors type it, with the line breaks as stored (browsers send "\r\n")."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        return unify_line_breaks(super().to_python(value))
+
+
+class ProseField(models.TextField):
+    """A TextField for what editors write in several lines (body, standfirst, captions, notes).
+
+    Its form field unifies line breaks as they come in, so an unchanged textarea is an unchanged form;
+    saving unifies them too, for code that sets the text without a form.
+    """
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": ProseFormField, **kwargs})
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value:
+            value = unify_line_breaks(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self):
+        # The column is a plain TEXT one: to migrations this is a TextField, so none depends on this module,
+        # and none rebuilds the table (on SQLite that would also drop the search index's triggers).
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
 
 
 def upload_limits():

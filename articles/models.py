@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from . import renditions
-from .fields import PhotoImageField
+from . import renditions, text
+from .fields import PhotoImageField, ProseField
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ class Article(models.Model):
     headline = models.CharField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
-    standfirst = models.TextField(blank=True, help_text="Optional summary shown under the headline.")
-    body = models.TextField(help_text="Paragraphs separated by a blank line.")
+    standfirst = ProseField(blank=True, help_text="Optional summary shown under the headline.")
+    body = ProseField(help_text="Paragraphs separated by a blank line.")
     byline = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=12, default="en", help_text="BCP 47 code, e.g. en or ar.")
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
@@ -156,7 +156,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
-    withdrawn_reason = models.TextField(blank=True, help_text="Shown to readers on the withdrawn story's page.")
+    withdrawn_reason = ProseField(blank=True, help_text="Shown to readers on the withdrawn story's page.")
 
     # What the importer needs to recognise a story it has seen before.
     source_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
@@ -223,7 +223,7 @@ class Article(models.Model):
 
     @property
     def paragraphs(self):
-        return [p for p in self.body.split("\n\n") if p.strip()]
+        return text.paragraphs(self.body)
 
     @property
     def direction(self):
@@ -232,7 +232,7 @@ class Article(models.Model):
     @cached_property
     def summary(self):
         """The standfirst, or the first paragraph for listings and meta descriptions."""
-        return self.standfirst or next((p for p in self.body.split("\n\n") if p.strip()), "")
+        return self.standfirst or next(iter(self.paragraphs), "")
 
     @cached_property
     def lead_caption(self):
@@ -354,7 +354,7 @@ class Caption(models.Model):
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="captions")
     photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="captions")
-    text = models.TextField(blank=True)
+    text = ProseField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
     is_lead = models.BooleanField(default=False)
 
@@ -400,7 +400,7 @@ class Correction(models.Model):
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.CORRECTION)
-    text = models.TextField()
+    text = ProseField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -50,7 +50,8 @@ class _FormReader(HTMLParser):
             self.select = None
         elif tag == "textarea" and self.textarea:
             name, text = self.textarea
-            self.fields.append((name, text.removeprefix("\n")))
+            # A browser drops the newline that opens a textarea, and sends its line breaks as CRLF.
+            self.fields.append((name, text.removeprefix("\n").replace("\n", "\r\n")))
             self.textarea = None
 
 

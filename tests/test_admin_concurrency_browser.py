@@ -52,7 +52,7 @@ def test_second_editors_save_after_a_refusal_keeps_the_first_editors_standfirst(
         ben.goto(url)  # what Ben sees now, and saves once more, changes nothing of Ana's
         expect(ben.locator("#id_standfirst")).to_have_value("Negotiators returned after a two-week strike.")
         ben.click("input[name=_save]")
-        expect(ben.locator(".messagelist")).to_contain_text("was changed successfully")
+        expect(ben.locator(".messagelist")).to_contain_text("No changes to save")
 
     two_editors_story.refresh_from_db()
     assert two_editors_story.headline == "Harbour Talks Resume After Strike"

@@ -77,6 +77,9 @@ def test_revert_restores_the_text_and_the_captions(editor_client, story_with_two
 
     article.refresh_from_db()
     assert article.headline == "Floods Hit the Coast"
+    # The form showed the old version as it was: still a change, in the history like any other.
+    assert versions(article)[-1].revision.get_comment().startswith("Reverted to previous version")
+    assert len(versions(article)) == 3
     assert list(article.captions.values_list("text", "order", "is_lead")) == [
         ("A flooded street in the port.", 0, True),
         ("Rescuers in boats.", 1, False),
@@ -100,6 +103,7 @@ def test_deleted_story_is_recovered_with_its_captions(editor_client, story_with_
 
     recovered = Article.objects.get(pk=pk)
     assert (recovered.headline, recovered.status) == ("Floods Hit the Coast", "published")
+    assert versions(recovered)[-1].revision.get_comment().startswith("Reverted to previous version")
     assert sorted(recovered.captions.values_list("text", flat=True)) == [
         "A flooded street in the port.",
         "Rescuers in boats.",
