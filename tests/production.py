@@ -5,6 +5,7 @@ each in a throwaway database and under a throwaway key prefix.
 """
 
 import contextlib
+import http.client
 import os
 import secrets
 import socket
@@ -13,7 +14,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
@@ -83,11 +86,11 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(port, env):
-    """One app server, as `make serve` starts it (gunicorn.conf.py), with one worker; stopped afterwards."""
+def gunicorn(port, env, workers=1):
+    """One app server, as `make serve` starts it (gunicorn.conf.py), with `workers` workers; stopped afterwards."""
     log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the server
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=BASE_DIR,
         env=env,
         stdout=log,
@@ -115,3 +118,251 @@ def gunicorn(port, env):
             process.kill()
             process.wait()
         log.close()
+
+
+# A browser without JavaScript, for driving the admin over real HTTP: a cookie jar, forms read from the
+# page and posted back as a browser posts them (CSRF token included, textareas with CRLF line breaks),
+# redirects not followed (look at them, or follow them yourself).
+
+# What the load balancer adds in production: the reader used HTTPS, from this address.
+THROUGH_THE_LOAD_BALANCER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # an http.client.HTTPMessage: case-insensitive, get_all() for repeats
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def location(self):
+        return self.headers.get("Location", "")
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers.get('Content-Type', '')}>"
+
+
+def http_get(port, path, headers=THROUGH_THE_LOAD_BALANCER, timeout=10):
+    """One GET on a new connection (so any of the server's workers may answer it), as an anonymous reader."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={**headers, "Connection": "close"})
+        response = connection.getresponse()
+        return Response(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+class Form:
+    """A <form> as a browser sees it: where it posts, and the name/value pairs it would submit."""
+
+    def __init__(self, attrs):
+        self.attrs = attrs
+        self.fields = []  # [(name, value)] in document order; a file input's value is FILE (no file chosen)
+        self.buttons = []  # [(name, value)] of named submit buttons
+
+    @property
+    def action(self):
+        return self.attrs.get("action") or ""
+
+    @property
+    def multipart(self):
+        return self.attrs.get("enctype", "").lower() == "multipart/form-data"
+
+    def get(self, name, default=None):
+        return next((value for field, value in self.fields if field == name), default)
+
+    def set(self, name, value):
+        """Set a field the page has (as typing into it would); textareas' line breaks become CRLF."""
+        assert any(field == name for field, _ in self.fields), f"the form has no field {name!r}"
+        value = crlf(value) if isinstance(value, str) else value
+        self.fields = [(field, value if field == name else old) for field, old in self.fields]
+
+    def add(self, name, value):
+        self.fields.append((name, crlf(value) if isinstance(value, str) else value))
+
+    def names(self):
+        return [name for name, _ in self.fields]
+
+
+FILE = object()  # a file input with no file chosen
+
+
+def crlf(text):
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+class _FormParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+        self._textarea = None  # [name, [text]]
+        self._select = None  # {"name", "multiple", "options": [value], "selected": [value]}
+        self._option = None  # [value or None, selected, [text]]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: "" if value is None else value for name, value in attrs}
+        if tag == "form":
+            self.forms.append(Form(attrs))
+            return
+        if not self.forms or "disabled" in attrs:
+            return
+        form, name = self.forms[-1], attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text").lower()
+            if kind in ("submit", "image"):
+                form.buttons.append((name, attrs.get("value", "")))
+            elif kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    form.fields.append((name, attrs.get("value", "on")))
+            elif kind == "file":
+                form.fields.append((name, FILE))
+            elif kind not in ("button", "reset"):
+                form.fields.append((name, attrs.get("value", "")))
+        elif tag == "button" and name and attrs.get("type", "submit").lower() == "submit":
+            form.buttons.append((name, attrs.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea = [name, []]
+        elif tag == "select" and name:
+            self._select = {"name": name, "multiple": "multiple" in attrs, "options": [], "selected": []}
+        elif tag == "option" and self._select is not None:
+            self._end_option()
+            self._option = [attrs.get("value"), "selected" in attrs, []]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1].append(data)
+        if self._option is not None:
+            self._option[2].append(data)
+
+    def _end_option(self):
+        if self._option is not None:
+            value, selected, text = self._option
+            value = " ".join("".join(text).split()) if value is None else value
+            self._select["options"].append(value)
+            if selected:
+                self._select["selected"].append(value)
+            self._option = None
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            text = "".join(text)
+            if text.startswith("\n"):  # HTML drops a line break right after <textarea>
+                text = text[1:]
+            self.forms[-1].fields.append((name, crlf(text)))  # browsers submit CRLF line breaks
+            self._textarea = None
+        elif tag == "option" and self._select is not None:
+            self._end_option()
+        elif tag == "select" and self._select is not None:
+            self._end_option()
+            select = self._select
+            chosen = select["selected"] or ([] if select["multiple"] else select["options"][:1])
+            self.forms[-1].fields.extend((select["name"], value) for value in chosen)
+            self._select = None
+
+
+def forms_in(html):
+    parser = _FormParser()
+    parser.feed(html)
+    parser.close()
+    return parser.forms
+
+
+class Browser:
+    """One person's browser session against one app server (through the load balancer, over "HTTPS")."""
+
+    def __init__(self, port, headers=THROUGH_THE_LOAD_BALANCER):
+        self.port = port
+        self.headers = dict(headers)
+        self.cookies = {}
+        self.origin = f"https://127.0.0.1:{port}"
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {**self.headers, **(headers or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            result = Response(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+        for cookie in result.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            expired = "max-age=0" in cookie.lower().replace(" ", "") or "01 jan 1970" in cookie.lower()
+            if expired or value in ("", '""'):
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value
+        return result
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def form(self, path, *, having=None, response=None):
+        """GET the page (unless given its response) and return its form that has the field `having` (or the
+        last form on the page), with the page's address to post to."""
+        response = response or self.get(path)
+        assert response.status == 200, f"GET {path}: {response.status}\n{response.text[:2000]}"
+        forms = forms_in(response.text)
+        candidates = [form for form in forms if having is None or having in form.names()]
+        assert candidates, f"no form with {having!r} on {path}"
+        form = candidates[-1]
+        form.page = path
+        return form
+
+    def submit(self, form, button=None, files=None):
+        """POST the form as a browser does: to its action (or the page's own address), with the button
+        clicked (name, value), urlencoded or multipart as the form says; files: {name: (filename, bytes)}."""
+        fields = list(form.fields)
+        if button is not None:
+            fields.append(button)
+        action = form.action or form.page
+        if not action.startswith("/"):
+            action = form.page.rsplit("?", 1)[0]
+        headers = {"Origin": self.origin, "Referer": f"{self.origin}{form.page}"}
+        if form.multipart or files:
+            boundary = f"----NewsroomTestBoundary{secrets.token_hex(8)}"
+            body = multipart(fields, files or {}, boundary)
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        else:
+            body = urllib.parse.urlencode([(name, value) for name, value in fields if value is not FILE]).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return self.request("POST", action, body=body, headers=headers)
+
+    def log_in(self, username, password, admin="/admin/"):
+        form = self.form(f"{admin}login/?next={admin}", having="username")
+        form.set("username", username)
+        form.set("password", password)
+        response = self.submit(form)
+        assert response.status == 302, f"logging in as {username}: {response.status}\n{response.text[:2000]}"
+        assert "sessionid" in self.cookies
+        return response
+
+
+def multipart(fields, files, boundary):
+    parts = []
+    for name, value in fields:
+        if value is FILE:
+            filename, content = files.get(name, ("", b""))
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n".encode()
+                + content
+                + b"\r\n"
+            )
+        else:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + str(value).encode()
+                + b"\r\n"
+            )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts)
