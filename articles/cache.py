@@ -67,8 +67,9 @@ def story_page_scopes(request, kwargs):
 
 # Reading.
 
-# Changes this process made that have not committed yet: its own requests (a test's, or a page rendered
-# in the transaction that changed it) must not be served what it cached before them.
+# Changes this process made that have not committed yet. Only code inside the transaction that made them
+# sees them (a page rendered in that transaction, a test's requests): it must not be served what was
+# cached before them. Everyone else sees the versions bumped at commit.
 _uncommitted = 0
 
 
@@ -92,7 +93,9 @@ def versions_for(request, scopes):
     if missing:
         known.update(read_versions(missing))
     token = ".".join(str(known[scope]) for scope in scopes)
-    return f"{token}~{os.getpid()}.{_uncommitted}" if _uncommitted else token
+    if _uncommitted and connection.in_atomic_block:
+        return f"{token}~{os.getpid()}.{_uncommitted}"
+    return token
 
 
 def site_version(request):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles.cache import SITE, read_versions, scopes_for, story_states
 from articles.models import Article, Caption, Correction, Photo, Section
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ def test_readers_still_get_pages_when_the_cache_is_down(client, settings, publis
         assert published_article.headline in response.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_editors_withdrawal_lands_even_when_the_cache_is_down(client, settings, published_article):
     """The versions that make cached pages stale live in the database: a cache that is down costs readers
     speed, never an editor's save, and pages cached before it went down are not served after it."""
