@@ -168,7 +168,11 @@ def load(base, paths, seconds):
     from bench.pages import wrk
 
     figures = wrk(base + "/", seconds, script=SCRIPT, script_args=(paths, THREADS))
-    counts = re.search(r"^busy-desk (.*)$", figures.pop("output"), re.MULTILINE).group(1)
+    out = figures.pop("output")
+    counts = re.search(r"^busy-desk (.*)$", out, re.MULTILINE)
+    if counts is None:
+        raise SystemExit(f"{SCRIPT.name} printed no counts:\n{out}")
+    counts = counts.group(1)
     figures |= {name: int(value) for name, value in (pair.split("=") for pair in counts.split())}
     stories = figures["story_hit"] + figures["story_miss"]
     figures["story_hit_rate"] = figures["story_hit"] / stories if stories else 0.0
@@ -197,10 +201,10 @@ def cache_env(env, cache):
         return
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=10)
     try:
         client.ping()
-    except redis.exceptions.ConnectionError:
+    except redis.exceptions.RedisError:
         yield None
         return
     prefix = f"newsroom-bench-{secrets.token_hex(4)}"
