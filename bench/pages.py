@@ -65,19 +65,20 @@ def gunicorn(env, workers=2):
         server.wait(timeout=10)
 
 
-def wrk(url, seconds, connections=16):
-    """Requests per second and p50/p99 latency (ms) from a bounded wrk run.
+def wrk(url, seconds, connections=16, script=None, script_args=()):
+    """Requests per second and p50/p99 latency (ms) from a bounded wrk run; with a Lua script (given the
+    script_args after wrk's "--"), also what the script printed, as "output".
 
     Requests a slow page left queued when the last run stopped are served first: each run starts once one
     request, queued behind them, has been answered.
     """
     urllib.request.urlopen(urllib.parse.urljoin(url, TRIVIAL), timeout=120).read()
-    result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if script:
+        command += ["-s", str(script), url, "--", *map(str, script_args)]
+    else:
+        command.append(url)
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -88,7 +89,10 @@ def wrk(url, seconds, connections=16):
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    return {"rps": rps, "p50_ms": percentile(50), "p99_ms": percentile(99)}
+    figures = {"rps": rps, "p50_ms": percentile(50), "p99_ms": percentile(99)}
+    if script:
+        figures["output"] = out
+    return figures
 
 
 def probe(env, function):

@@ -69,6 +69,12 @@ def urls():
     }
 
 
+def busy_desk_paths(stories=1000):
+    """The home page's path, then the pages of the newest `stories` published stories (the busy desk)."""
+    articles = Article.objects.published().newest_first().select_related("section")[:stories]
+    return [reverse("articles:index"), *(article.get_absolute_url() for article in articles)]
+
+
 def story_with(paragraphs):
     """A published story with this many paragraphs and as many captioned photos."""
     now = timezone.now()

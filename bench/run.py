@@ -3,6 +3,7 @@
     python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (25-40 minutes)
     python -m bench.run --quick         # N = 1,000, short load runs (about 2 minutes)
     python -m bench.run --tiny          # N = 50, SQLite only: what the test suite runs to keep this working
+    python -m bench.run --only busy-desk --quick   # one scenario alone (here the busy desk, N = 1,000)
 
 Machines here are shared and noisy, so every figure is reported as a ratio to a baseline taken in the same
 run on the same machine (a plain bulk_create for imports, a trivial Django view for pages), with the
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from bench import corpus
+from bench.busy_desk import bench_busy_desk
 from bench.pages import bench_pages, probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,11 +245,25 @@ def main(argv=None):
     size.add_argument("--quick", action="store_true", help="N = 1,000 and short load runs")
     size.add_argument("--tiny", action="store_true", help="N = 50 on SQLite only; no photo benchmark")
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
-    parser.add_argument("--json", default=str(RESULTS / "bench.json"), help="where to write the JSON report")
+    parser.add_argument(
+        "--only",
+        choices=["busy-desk"],
+        help="only this scenario: busy-desk (readers on story pages while an editor saves, bench/busy_desk.py)",
+    )
+    parser.add_argument(
+        "--caches", default="local,redis", help="the busy desk's page cache: local (per process), redis or both"
+    )
+    parser.add_argument(
+        "--json", help="where to write the JSON report (bench-results/bench.json; with --only, bench-<scenario>.json)"
+    )
     options = parser.parse_args(argv)
+    options.json = options.json or str(RESULTS / (f"bench-{options.only}.json" if options.only else "bench.json"))
     profile = "tiny" if options.tiny else "quick" if options.quick else "full"
     sizes, pages_n, seconds = PROFILES[profile]
     kinds = ["sqlite"] if options.tiny else options.databases.split(",")
+    caches = options.caches.split(",")
+    all_sizes = sorted(set(sizes) | {pages_n} | set(QUERY_SIZES[profile]))
+    busy_n = all_sizes[0]  # the busy desk's readers ask for 1,000 stories: the run's smallest corpus
 
     report = {
         "profile": profile,
@@ -257,8 +273,15 @@ def main(argv=None):
     table = Table()
     with tempfile.TemporaryDirectory() as workdir:
         for kind in kinds:
+            if options.only == "busy-desk":
+                env = fresh_database(kind, workdir)
+                run_child([PYTHON, "manage.py", "import_dump", str(dump_file(busy_n)), "--status", "published"], env)
+                report.setdefault(kind, {})[str(busy_n)] = {
+                    "busy_desk": bench_busy_desk(table, kind, busy_n, env, profile, workdir, caches)
+                }
+                continue
             smallest = None
-            for n in sorted(set(sizes) | {pages_n} | set(QUERY_SIZES[profile])):
+            for n in all_sizes:
                 env = fresh_database(kind, workdir)
                 section = report.setdefault(kind, {}).setdefault(str(n), {})
                 if n in sizes:
@@ -270,7 +293,9 @@ def main(argv=None):
                 if n == pages_n:
                     section["search"] = bench_search(table, kind, n, env)
                     section["load"] = bench_load(table, kind, n, env, seconds)
-    if not options.tiny:
+                if n == busy_n:  # last: its editor changes headlines
+                    section["busy_desk"] = bench_busy_desk(table, kind, n, env, profile, workdir, caches)
+    if not options.tiny and not options.only:
         report["photos"] = bench_photos(table)
     report["table"] = table.rows
     Path(options.json).parent.mkdir(parents=True, exist_ok=True)

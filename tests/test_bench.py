@@ -27,3 +27,10 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     # The queries a page needs do not depend on how long the story is or how many photos it has.
     counts = results["sqlite"]["50"]["queries"]
     assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
+    # The busy desk ran, with the page cache in each process and in Redis (its targets are not judged at
+    # this size): readers were served story pages and the home page while the editor saved.
+    for cache in ["local", "redis"]:
+        desk = results["sqlite"]["50"]["busy_desk"][cache]
+        assert desk["saves"] >= 1 and desk["checked"] >= 1, desk
+        for run in [*desk["no_edits"], desk["edits"]]:
+            assert run["story_hit"] + run["story_miss"] > 0 and run["home_hit"] + run["home_miss"] > 0, run
