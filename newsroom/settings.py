@@ -242,8 +242,8 @@ LOGGING = {
     },
 }
 
-# Cache: Redis shared by every app server when REDIS_URL is set (redis://127.0.0.1:6379/0), otherwise
-# memory local to one process, which is only right for a single server (check --deploy warns).
+# Cache: Redis shared by every app server when REDIS_URL is set (redis://127.0.0.1:6379/0), otherwise each
+# process's own memory. Either is correct: what makes a cached page stale is in the database (articles/cache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {
@@ -255,11 +255,15 @@ CACHES = {
         "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "newsroom"),
     }
 }
-if REDIS_URL:
+if not REDIS_URL:
+    # Each worker keeps its own pages: enough of them for a busy site's stories of the day (Django's default
+    # of 300 would let readers' requests for a thousand stories push each other out).
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("DJANGO_LOCAL_CACHE_ENTRIES", 3000)}
+else:
     # A Redis that stops answering must cost one request a quarter of a second, not hang it (and the worker);
     # after a failure each process stops asking for a while (articles/cache.py from_cache).
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
-# Seconds a public page may be served from the cache; any edit invalidates at once (articles/cache.py).
+# Seconds a public page may be served from the cache; a change invalidates the pages it shows on at once.
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
 
 # Security headers, on every response in development too, so a policy violation shows up before production.
