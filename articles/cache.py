@@ -31,6 +31,7 @@ import os
 import time
 from collections import namedtuple
 from functools import wraps
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,7 +55,8 @@ def front_scope(section_slug):
 
 
 def story_scope(path):
-    return f"story:{path}"
+    # As request.path has it: reverse() gives an Arabic slug percent-encoded, the request decoded.
+    return f"story:{unquote(path)}"
 
 
 def listing_scopes(request, kwargs):

@@ -60,6 +60,20 @@ def test_editing_an_older_story_leaves_the_other_story_pages_cached(client, worl
     assert "corrected headline" in client.get("/world/?page=1").content.decode()
 
 
+def test_editing_an_arabic_story_refreshes_its_page(client, world, make_article):
+    three_days_ago = timezone.now() - timedelta(days=3)
+    story = make_article("انتخابات في الجزائر", slug="انتخابات-في-الجزائر", published_at=three_days_ago)
+    url = story.get_absolute_url()
+    warm(client, url)
+
+    story.headline = "انتخابات مبكرة في الجزائر"
+    story.save()
+
+    response = client.get(url)
+    assert response.headers["X-Page-Cache"] == "miss"
+    assert "انتخابات مبكرة" in response.content.decode()
+
+
 def test_editing_a_story_on_the_front_refreshes_the_related_stories_of_its_section(client, world):
     newest, reader_page = world[0], world[7].get_absolute_url()
     warm(client, reader_page)
