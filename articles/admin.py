@@ -1,10 +1,11 @@
 """The editorial desk: stories, captions, corrections, redirects, sections and routing rules.
 
 Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
-(the change form, a revert or recovery, bulk actions, the import page) asks `workflow` on the server,
-so hiding a button is never the only guard. Saves carry the version the editor loaded; the UPDATE
-refuses a stale one (see Article._do_update), and a save made after someone else's is merged with it
-three ways or refused with both versions (merge.py), so a second concurrent save cannot overwrite the first.
+or what readers see of it (the change form and its inlines, a revert or recovery, bulk actions, the import
+page, the photo admin, preview links) asks `workflow` on the server, so hiding a button is never the only
+guard. Saves carry the version the editor loaded; the UPDATE refuses a stale one (see Article._do_update),
+and a save made after someone else's is merged with it three ways or refused with both versions (merge.py),
+so a second concurrent save cannot overwrite the first.
 """
 
 from datetime import timedelta
@@ -40,7 +41,18 @@ from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
 from .text import detect_language, paragraphs
 from .views import story_context
-from .workflow import allowed_statuses, can_publish, check_status_change, may_change, publication_problems
+from .workflow import (
+    allowed_statuses,
+    can_publish,
+    check_status_change,
+    link_is_live,
+    may_change,
+    may_change_photo,
+    may_revoke,
+    may_share,
+    preview_link_hours,
+    publication_problems,
+)
 
 PREVIEW_SALT = "articles.preview-link"
 PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
@@ -613,6 +625,9 @@ class ArticleAdmin(VersionAdmin):
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         current = Article.objects.filter(pk=unquote(object_id)).first()
+        # Asked of the story as it is, before the revert loads an old version (perhaps a draft) into it.
+        if current and not self.has_change_permission(request, current):
+            raise PermissionDenied
         request.status_before = current.status if current else None
         request.restoring = True
         return super().revision_view(request, object_id, version_id, extra_context)
@@ -747,7 +762,8 @@ class ArticleAdmin(VersionAdmin):
 
     def preview_links_view(self, request, object_id):
         article = self.get_article_or_404(request, object_id)
-        form = PreviewLinkForm(request.POST or None)
+        may_make = request.user.has_perm("articles.add_previewlink") and may_share(request.user, article)
+        form = PreviewLinkForm(request.POST or None, user=request.user)
         if request.method == "POST":
             if "revoke" in request.POST:
                 if not request.user.has_perm("articles.change_previewlink"):
@@ -755,14 +771,16 @@ class ArticleAdmin(VersionAdmin):
                 if not request.POST["revoke"].isdigit():
                     raise Http404("No such preview link.")
                 link = get_object_or_404(PreviewLink, pk=request.POST["revoke"], article=article)
+                if not may_revoke(request.user, link):
+                    raise PermissionDenied("Only editors can revoke a preview link someone else made.")
                 link.revoked_at = link.revoked_at or timezone.now()
                 link.save(update_fields=["revoked_at"])
                 made = f"{timezone.localtime(link.created_at):%Y-%m-%d %H:%M}"
                 self.log_change(request, article, f"Revoked the preview link made {made}.")
                 self.message_user(request, "The preview link was revoked.")
                 return HttpResponseRedirect(request.path)
-            if not request.user.has_perm("articles.add_previewlink"):
-                raise PermissionDenied
+            if not may_make:
+                raise PermissionDenied("Only editors can share a story that is published, scheduled or withdrawn.")
             if form.is_valid():
                 link = PreviewLink.objects.create(
                     article=article,
@@ -774,8 +792,15 @@ class ArticleAdmin(VersionAdmin):
                 self.log_change(request, article, f"Shared a preview link valid until {until}.")
                 self.message_user(request, "Preview link created: copy it from the list below.")
                 return HttpResponseRedirect(request.path)
+        # A link's address is shown only to whoever may revoke it: handing on someone else's link to a story
+        # one may not share would be sharing it.
         links = [
-            (link, request.build_absolute_uri(shared_preview_url(link)))
+            (
+                link,
+                request.build_absolute_uri(shared_preview_url(link)) if may_revoke(request.user, link) else "",
+                link_is_live(link),
+                may_revoke(request.user, link),
+            )
             for link in article.preview_links.select_related("created_by", "revision")
         ]
         context = {
@@ -784,7 +809,7 @@ class ArticleAdmin(VersionAdmin):
             "opts": self.model._meta,
             "original": article,
             "object_id": article.pk,
-            "form": form,
+            "form": form if may_make else None,
             "links": links,
         }
         return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
@@ -795,8 +820,8 @@ class ArticleAdmin(VersionAdmin):
             signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
         except signing.BadSignature:
             raise Http404("No such preview.") from None
-        link = PreviewLink.objects.select_related("article", "revision").filter(pk=signed["link"]).first()
-        if link is None or not link.is_active or timezone.now().timestamp() >= signed["until"]:
+        link = PreviewLink.objects.select_related("article", "revision", "created_by").filter(pk=signed["link"]).first()
+        if link is None or not link_is_live(link) or timezone.now().timestamp() >= signed["until"]:
             response = TemplateResponse(request, "admin/articles/article/preview_gone.html", {"link": link}, status=410)
         else:
             version = link.revision.version_set.get_for_object(link.article).first()
@@ -919,6 +944,11 @@ class MoveForm(forms.Form):
 class PreviewLinkForm(forms.Form):
     hours = forms.TypedChoiceField(label="Valid for", choices=PREVIEW_LIFETIMES, coerce=int, initial=24)
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if longest := preview_link_hours(user):
+            self.fields["hours"].choices = [(h, label) for h, label in PREVIEW_LIFETIMES if h <= longest]
+
 
 class ImportForm(forms.Form):
     dump = forms.FileField(help_text="A dump file, plain text or gzip-compressed (see docs/dump-format.md).")
@@ -979,6 +1009,12 @@ def shared_preview_url(link):
     return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
 
 
+def status_in_words(article):
+    if article.status == Article.Status.PUBLISHED and article.published_at > timezone.now():
+        return "scheduled"
+    return article.get_status_display().lower()
+
+
 class ImageFilter(admin.SimpleListFilter):
     title = "image"
     parameter_name = "image"
@@ -1013,12 +1049,39 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
     list_filter = [ImageFilter, AltTextFilter]
     search_fields = ["credit", "alt_text", "captions__text"]
-    fields = ["image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
-    readonly_fields = ["preview"]
+    fields = ["used_in", "image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
+    readonly_fields = ["used_in", "preview"]
 
     class Media:
         css = {"all": ["articles/focal-point.css"]}
         js = ["articles/focal-point.js"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_photo(request.user, obj))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        photo = self.get_object(request, unquote(object_id))
+        if (
+            photo is not None
+            and request.method == "GET"
+            and request.user.has_perm("articles.change_photo")
+            and not self.has_change_permission(request, photo)
+        ):
+            self.message_user(
+                request,
+                "Only an editor can change this photo: it is in a story that is published, scheduled or withdrawn, "
+                "where a new image, credit or alt text would show at once.",
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="used in")
+    def used_in(self, photo):
+        stories = [caption.article for caption in photo.captions.select_related("article")] if photo.pk else []
+        if not stories:
+            return "No story yet."
+        return format_html_join(", ", "“{}” ({})", ((a, status_in_words(a)) for a in stories))
 
     @admin.display(boolean=True, description="image")
     def has_image(self, photo):
@@ -1055,3 +1118,8 @@ class PreviewLinkAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # made from a story's "Preview links" page
+
+    def has_change_permission(self, request, obj=None):
+        # Its only field is revoked_at: clearing it would bring a revoked link back.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_revoke(request.user, obj))

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from .dump import DumpError
 from .models import Article, Caption, ImportedDump, Photo, RoutingRule, Section, content_hash
-from .workflow import publication_problems
+from .workflow import may_change, may_change_photo, publication_problems
 
 BATCH_SIZE = 500
 SLUG_LENGTH = 80
@@ -137,7 +137,7 @@ class ImportAborted(ImportFailed):
 
 
 class Importer:
-    def __init__(self, *, section=None, status=Article.Status.DRAFT, dry_run=False, skip_invalid=False):
+    def __init__(self, *, section=None, status=Article.Status.DRAFT, dry_run=False, skip_invalid=False, user=None):
         if section is None and not Section.objects.exists():
             raise ImportFailed("there are no sections yet; create one or run the migrations")
         self.route = Router(section)
@@ -146,6 +146,7 @@ class Importer:
         self.status = status
         self.dry_run = dry_run
         self.skip_invalid = skip_invalid
+        self.user = user  # who runs the import (the admin's Import page); None: import_dump, an operator's
         self.outcome = Outcome()
         # Every story of the run, to catch one given twice: source key -> (hash, file, line), kept in bytes
         # (and the file name shared by its stories) because it grows with the dump.
@@ -230,6 +231,8 @@ class Importer:
                 new.append((key, record, digest))
             elif known[key] == digest:
                 self.outcome.unchanged += 1
+            elif refusal := refused_update(self.user, article):
+                self.outcome.conflicts.append(f"{record.location}: {record.headline!r} is {refusal}")
             elif article.content_hash() != article.import_hash:
                 self.outcome.conflicts.append(
                     f"{record.location}: {record.headline!r} was changed by an editor since it was imported; "
@@ -351,6 +354,19 @@ class Importer:
         self.outcome.updated += 1
         self.outcome.updated_ids.append(article.pk)
         self.outcome.section_ids.add(article.section_id)
+
+
+def refused_update(user, article):
+    """Why this user's import may not change a story it changed at the source (None if it may): the desk's
+    rule (workflow.may_change), for the story and for the photos whose credits the update would rewrite.
+    Race-free: the update itself only applies to the story at the version read here."""
+    if user is None:
+        return None
+    if not may_change(user, article):
+        return f"{article.get_status_display().lower()}: only an editor's import may change it"
+    if not all(may_change_photo(user, caption.photo) for caption in article.captions.all()):
+        return "using a photo that is in a story readers see: only an editor's import may change it"
+    return None
 
 
 class Rows:

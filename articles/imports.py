@@ -47,7 +47,7 @@ def import_run(
     started = time.monotonic()
     dumps = list(expand(sources))
     run = {"files": [dump.name for dump in dumps], "dry_run": dry_run, "user": user.pk if user else None}
-    importer = Importer(section=section, status=status, dry_run=dry_run, skip_invalid=skip_invalid)
+    importer = Importer(section=section, status=status, dry_run=dry_run, skip_invalid=skip_invalid, user=user)
     try:
         with transaction.atomic():
             for dump in dumps:

@@ -1,9 +1,11 @@
-"""Who may move a story where, and what may be published. The admin's form, revert and recovery, bulk
-actions, the import page and import_dump all ask here.
+"""Who may move a story where, who may change what readers see, and what may be published. The admin's
+form and inlines, revert and recovery, bulk actions, the photo admin, preview links, the import page and
+import_dump all ask here.
 
 Reporters write drafts and send them to review; only holders of "can publish" (the Editors group)
-publish, schedule, withdraw, or touch a story that readers can see or have seen. Whoever publishes,
-the story must pass `publication_problems()`.
+publish, schedule, withdraw, or touch a story that readers can see, will see (scheduled) or have seen
+(withdrawn): `may_change()` is that one rule, and every path that can change such a story, a photo in it
+or a link to it asks it. Whoever publishes, the story must pass `publication_problems()`.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -12,6 +14,7 @@ from .models import Article
 
 PUBLISH_PERMISSION = "articles.publish_article"
 DESK_STATUSES = frozenset({Article.Status.DRAFT, Article.Status.REVIEW})
+REPORTER_PREVIEW_LINK_HOURS = 24
 
 
 def can_publish(user):
@@ -19,8 +22,41 @@ def can_publish(user):
 
 
 def may_change(user, article):
-    """Whether the user may edit this story at all (beyond the model permission)."""
+    """Whether the user may change this story or anything of it readers could see (beyond the model permission).
+
+    Editors may change any story; anyone else only drafts and stories in review, never one that is published,
+    scheduled (published with a future time) or withdrawn. The story's text, its captions and corrections, a
+    revert or recovery, a bulk action, an import, a photo it uses and a preview link to it all come here.
+    """
     return can_publish(user) or article.status in DESK_STATUSES
+
+
+def may_change_photo(user, photo):
+    """A photo's image, credit and alt text show in every story that uses it: whoever may change them all."""
+    if can_publish(user) or photo.pk is None:
+        return True
+    return all(may_change(user, caption.article) for caption in photo.captions.select_related("article"))
+
+
+def may_revoke(user, link):
+    """Editors revoke any preview link; anyone else only the links they made."""
+    return can_publish(user) or (link.created_by_id is not None and link.created_by_id == user.pk)
+
+
+def may_share(user, article):
+    """Whether the user may make a preview link to this story: a link is a way to show it to anyone."""
+    return may_change(user, article)
+
+
+def preview_link_hours(user):
+    """The longest a preview link this user makes may live: editors choose; others' links live a day at most."""
+    return None if can_publish(user) else REPORTER_PREVIEW_LINK_HOURS
+
+
+def link_is_live(link):
+    """A link lives only while its maker may still change the story: a reporter's link to a draft dies when an
+    editor schedules or publishes it, so it can never show an embargoed story early."""
+    return link.is_active and link.created_by is not None and may_share(link.created_by, link.article)
 
 
 def allowed_statuses(user):

@@ -118,9 +118,9 @@ def test_reporter_cannot_unpublish_a_story_by_reverting_it(editor_client, report
     draft_version = versions(article)[0]
 
     url = reverse("admin:articles_article_revision", args=[article.pk, draft_version.pk])
-    response = submit_shown_form(reporter_client, url)
-    assert response.status_code == 200
-    assert "Only editors can" in response.content.decode()
+    # Refused before the draft is loaded into the form: the story as it is now is an editor's
+    # (crafted posts of the revert form: tests/test_reporter_paths.py).
+    assert reporter_client.get(url).status_code == 403
     article.refresh_from_db()
     assert article.status == "published"
 
