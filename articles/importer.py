@@ -154,6 +154,8 @@ class Importer:
     def run_file(self, items, *, name, digest="", progress=None):
         """Import one dump file's records. A byte-identical file that was imported before, all of whose
         stories still carry its digest, is skipped without reading its records."""
+        if digest and not self.dry_run:
+            lock_dump(digest)
         if digest and self._unchanged_since(digest):
             return self.outcome
         self.digest = digest
@@ -175,14 +177,28 @@ class Importer:
     def run(self, items, progress=None):
         """Import records from an iterable of StoryRecord/DumpError; return the Outcome."""
         items = iter(items)
-        while batch := list(islice(items, BATCH_SIZE)):
+        while batch := self._next_batch(items):
             self._import_batch(batch)
             reset_queries()  # with DEBUG on, Django keeps every query: memory would grow with the dump
             if progress:
                 progress(self.outcome)
         return self.outcome
 
+    def _next_batch(self, items):
+        """Up to BATCH_SIZE items; a run that stops at the first bad story ends the batch there, so as not to
+        read on (perhaps a gigabyte) before stopping."""
+        if self.skip_invalid:
+            return list(islice(items, BATCH_SIZE))
+        batch = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == BATCH_SIZE or isinstance(item, DumpError):
+                break
+        return batch
+
     def _reject(self, error):
+        if error.fatal:  # the rest of the file is unreadable: --skip-invalid would import a truncated dump
+            raise ImportFailed(str(error))
         if not self.skip_invalid:
             raise ImportAborted(error)
         self.outcome.errors.append(error)
@@ -414,6 +430,16 @@ def build_article(record, section, slug, key, digest, status, now):
         source_file=stored_name(record.source),
         import_hash=digest,
     )
+
+
+def lock_dump(digest):
+    """Make a second run importing the same file at the same time wait for the first to commit, and then find
+    it in the ledger ("unchanged") instead of failing on the stories' unique keys. PostgreSQL: an advisory lock
+    on the file's digest, released with the transaction. SQLite needs none: a run holds the write lock from its
+    start (transaction_mode IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(digest[:15], 16)])
 
 
 def stored_name(path):
