@@ -2,8 +2,9 @@
 
 The parser streams: it holds one story at a time, so memory stays flat however large the dump, and
 `Limits` bound what that can be: a line, a story, the whole dump (decompressed). Runs of blank lines are
-skipped a chunk at a time, never line by line. It never raises on bad input; it yields a DumpError in place of the story it could not read and
-carries on at the next story, so the importer decides whether one bad story stops the run.
+skipped a chunk at a time, never line by line. It never raises on bad input; it yields a DumpError in
+place of the story it could not read and carries on at the next story, so the importer decides whether
+one bad story stops the run.
 """
 
 import codecs
