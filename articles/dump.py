@@ -48,7 +48,7 @@ class Limits:
 
     line: int = 64 * KB
     story: int = 256 * KB
-    dump: int = 1024 * MB
+    dump: int = 256 * MB
 
 
 @dataclass(frozen=True)
