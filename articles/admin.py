@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import reversion
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.admin.utils import unquote
@@ -19,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage, storages
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponseRedirect
@@ -31,10 +33,12 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import history, merge
+from .dump import MB
 from .fields import ProseFormField
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
@@ -861,14 +865,22 @@ class ArticleAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/articles/article/changes.html", context)
 
+    @csrf_exempt  # not exempt: checked below, once the upload limit is in place (it must come before the body is read)
     def import_view(self, request):
         """Upload a dump, read the dry-run report, confirm: the same import run as `manage.py import_dump`."""
         if not self.has_add_permission(request):
             raise PermissionDenied
+        upload_limit = UploadLimit(request, settings.IMPORT_MAX_UPLOAD_MB * MB)
+        request.upload_handlers.insert(0, upload_limit)
+        return csrf_protect(self.import_page)(request, upload_limit)
+
+    def import_page(self, request, upload_limit):
         context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
         if request.method == "POST" and "token" in request.POST:
             return self.run_import(request)
-        form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+        form = ImportForm(
+            request.POST or None, request.FILES or None, user=request.user, upload_too_large=upload_limit.exceeded
+        )
         context["form"] = form
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["dump"]
@@ -958,11 +970,46 @@ class ImportForm(forms.Form):
     status = forms.ChoiceField(choices=[(Article.Status.DRAFT, "Draft"), (Article.Status.PUBLISHED, "Published")])
     skip_invalid = forms.BooleanField(required=False, help_text="Import the valid stories and list the invalid ones.")
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, upload_too_large=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         if not can_publish(user):
             self.fields["status"].choices = [(Article.Status.DRAFT, "Draft")]
+        if upload_too_large:  # UploadLimit dropped the file, so the field is empty: say why
+            self.fields["dump"].error_messages["required"] = self.too_large_message()
+
+    @staticmethod
+    def too_large_message():
+        return (
+            f"The dump is larger than {settings.IMPORT_MAX_UPLOAD_MB:,} MB, the most this page accepts. "
+            "Upload it gzip-compressed or in parts, or import it on the server with manage.py import_dump."
+        )
+
+    def clean_dump(self):
+        dump = self.cleaned_data["dump"]
+        if dump.size > settings.IMPORT_MAX_UPLOAD_MB * MB:
+            raise ValidationError(self.too_large_message())
+        return dump
+
+
+class UploadLimit(FileUploadHandler):
+    """Drops an upload to the Import page once it passes the limit, instead of storing a gigabyte: the
+    rest of it is read and discarded, and the temporary file a later handler had begun is closed, which
+    deletes it. The form then says the dump was too large."""
+
+    def __init__(self, request, limit):
+        super().__init__(request)
+        self.limit = limit
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler makes the file
 
 
 def run_importer(job, *, dry_run, user):

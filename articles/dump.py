@@ -1,8 +1,10 @@
 """Parse wire dumps into plain story records. No ORM here: see docs/dump-format.md for the grammar.
 
-The parser streams: it holds one story at a time, so memory stays flat however large the dump.
-It never raises on bad input; it yields a DumpError in place of the story it could not read and
-carries on at the next story, so the importer decides whether one bad story stops the run.
+The parser streams: it holds one story at a time, so memory stays flat however large the dump, and
+`Limits` bound what that can be: a line, a story, the whole dump (decompressed). Runs of blank lines are
+skipped a chunk at a time, never line by line. It never raises on bad input; it yields a DumpError in
+place of the story it could not read and carries on at the next story, so the importer decides whether
+one bad story stops the run.
 """
 
 import codecs
@@ -14,8 +16,10 @@ from dataclasses import dataclass, field
 
 from .text import detect_language, unify_line_breaks
 
-MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
 CHUNK_BYTES = 1 << 20
+KB = 1000
+MB = 1000 * 1000
+HEAD = 200  # characters kept of a line too long to read, to say which it was
 MARKER = "TT"
 # Article.headline's and Photo.credit's max_length (tests/test_dump.py checks): longer ones are refused here,
 # with their line, rather than by the database (PostgreSQL refuses them; SQLite would keep them).
@@ -33,6 +37,18 @@ UNICODE_ODD_SPACES = (
 )
 SPACE_RUN = re.compile(r"[^\S\n]+")
 CREDIT = re.compile(r"^(?P<text>.*?)\s*\((?P<credit>[^()]+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much text the parser will hold or read, in bytes of UTF-8: one line, one story (headline,
+    captions and paragraphs), and the whole dump once decompressed. The defaults here are the settings'
+    (IMPORT_MAX_LINE_KB, IMPORT_MAX_STORY_KB, IMPORT_MAX_DUMP_MB), far above real wire copy; a story
+    also stays well under PostgreSQL's 1 MB limit on a tsvector (docs/dump-format.md)."""
+
+    line: int = 64 * KB
+    story: int = 256 * KB
+    dump: int = 256 * MB
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class DumpError:
     line: int
     message: str
     headline: str = ""
+    fatal: bool = False  # the rest of the file cannot be read: --skip-invalid does not go on past it
 
     def __str__(self):
         return f"{self.source}:{self.line}: {self.message}"
@@ -76,6 +93,8 @@ class Block:
     lines: list[str]
     blanks_before: int
     errors: list[tuple[int, str]] = field(default_factory=list)
+    size: int = 0  # bytes of UTF-8
+    oversize: bool = False  # longer than a story may be: only its first line is kept
 
     @property
     def text(self):
@@ -100,62 +119,128 @@ def split_credit(caption):
 
 
 class FileError(Exception):
-    def __init__(self, line, message):
+    def __init__(self, line, message, fatal=False):
         super().__init__(message)
         self.line = line
         self.message = message
+        self.fatal = fatal
 
 
-def read_chunks(stream):
-    """Yield (number of the first line, cleaned lines, {line number: decoding problem}) from a binary stream.
+class StoryTooLarge(Exception):
+    def __init__(self, line, headline=""):
+        super().__init__(line)
+        self.line = line
+        self.headline = headline
+
+
+NEWLINE_RUN_TEXT = b"\n" * 64
+NEWLINE_RUN = re.compile(rb"\n{64,}")
+
+
+def read_chunks(stream, limits=Limits()):
+    """Yield (number of the first line, cleaned lines, {line number: problem}) from a binary stream.
 
     Reads about a megabyte at a time and does the byte-level work (line endings, decoding, spacing) on
     the whole chunk, which is many times faster than line by line; a chunk that is not valid UTF-8 is
-    re-read line by line to say exactly where.
+    re-read line by line to say exactly where. Consecutive batches need not be consecutive lines: a run
+    of blank lines is passed on as one blank line, and the next batch starts after it. A line longer
+    than the limit is passed on as its first characters, with a problem, and the rest of it is read and
+    dropped; more bytes than the dump limit end the file.
     """
-    lineno = 0
-    while True:
+    lineno = 0  # lines passed on (or skipped) so far
+    total = 0  # bytes read
+    carry = b""  # the start of a line that the last read cut
+    at_start, drop_lf = True, False
+
+    def read():
+        nonlocal total
         try:
-            chunk = stream.read(CHUNK_BYTES)
-            if chunk and not chunk.endswith(b"\n"):
-                tail = stream.readline(MAX_LINE_BYTES + 1)  # finish the chunk's last line
-                if len(tail) > MAX_LINE_BYTES:
-                    raise FileError(
-                        lineno + chunk.count(b"\n") + 1, f"line longer than {MAX_LINE_BYTES} bytes; not a text dump"
-                    )
-                chunk += tail
+            data = stream.read(CHUNK_BYTES)
         except (OSError, EOFError, zlib.error) as exc:
             raise FileError(lineno + 1, f"cannot read the file: {exc}") from None
-        if not chunk:
-            return
-        if lineno == 0:
-            if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        total += len(data)
+        if total > limits.dump:
+            raise FileError(
+                lineno + 1, f"dump larger than the {limits.dump // MB:,} MB limit (decompressed); split it", fatal=True
+            )
+        return data
+
+    while True:
+        data = read()
+        if at_start and data:
+            if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise FileError(1, "file is UTF-16 encoded; save it as UTF-8")
-            chunk = chunk.removeprefix(codecs.BOM_UTF8)
-        if (nul := chunk.find(b"\x00")) >= 0:
-            raise FileError(lineno + chunk.count(b"\n", 0, nul) + 1, "binary data (NUL byte); not a text dump")
-        chunk = unify_line_breaks(chunk)  # every \r ends a line too
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            raw_lines = chunk.split(b"\n")
-            if raw_lines[-1] == b"":
-                raw_lines.pop()
-            lines, problems = [], {}
-            for number, raw in enumerate(raw_lines, lineno + 1):
-                try:
-                    lines.append(clean(raw.decode("utf-8")))
-                except UnicodeDecodeError as exc:
-                    lines.append("")
-                    problems[number] = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
-            yield lineno + 1, lines, problems
-            lineno += len(lines)
-            continue
-        lines = clean_chunk(text).split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        yield lineno + 1, lines, {}
-        lineno += len(lines)
+            data = data.removeprefix(codecs.BOM_UTF8)
+            at_start = False
+        if drop_lf:  # the \n of a \r\n that ended a line too long to keep
+            data = data.removeprefix(b"\n")
+            drop_lf = False
+        if not data:
+            if carry:
+                lineno = yield from _lines(carry, lineno, limits)
+            return
+        chunk = carry + data if carry else data
+        # Lines end at \n or \r; a \r at the very end may be the first half of a \r\n.
+        end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r", 0, len(chunk) - 1)) + 1
+        piece, carry = chunk[:end], chunk[end:]
+        if piece:
+            lineno = yield from _lines(piece, lineno, limits)
+        if len(carry) > limits.line:
+            # A line with no end in sight: keep its start, then read on to its end without holding it.
+            head = clean(carry[: HEAD * 4].decode("utf-8", "ignore"))[:HEAD]
+            carry = b""
+            while data := read():
+                ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+                if ends:
+                    cut = min(ends)
+                    drop_lf = data[cut : cut + 1] == b"\r" and cut + 1 == len(data)
+                    carry = data[cut + 1 + (data[cut : cut + 2] == b"\r\n") :]
+                    break
+            lineno += 1
+            yield lineno, [head], {lineno: f"line longer than the {limits.line // KB:,} KB limit"}
+
+
+def _lines(piece, lineno, limits):
+    """Pass on the complete lines of a piece of a dump, after line `lineno`; return the last line's number."""
+    piece = unify_line_breaks(piece)  # Windows (\r\n) and old Mac (\r) line endings
+    if (nul := piece.find(b"\x00")) >= 0:
+        raise FileError(lineno + piece.count(b"\n", 0, nul) + 1, "binary data (NUL byte); not a text dump")
+    if not piece.strip():  # only blank lines: count them, all at once
+        yield lineno + 1, [""], {}
+        return lineno + piece.count(b"\n") + (not piece.endswith(b"\n"))
+    if NEWLINE_RUN_TEXT not in piece:
+        return (yield from _decoded(piece, lineno, limits))
+    start = 0
+    for run in NEWLINE_RUN.finditer(piece):
+        # The text before the run, the run's first blank line; the rest of the run is only counted.
+        lineno = yield from _decoded(piece[start : run.start() + 2], lineno, limits)
+        lineno += run.end() - run.start() - 2
+        start = run.end()
+    return (yield from _decoded(piece[start:], lineno, limits))
+
+
+def _decoded(piece, lineno, limits):
+    if not piece:
+        return lineno
+    try:
+        lines, problems = clean_chunk(piece.decode("utf-8")).split("\n"), {}
+    except UnicodeDecodeError:
+        lines, problems = [], {}
+        for number, raw in enumerate(piece.split(b"\n"), lineno + 1):
+            try:
+                lines.append(clean(raw.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                lines.append("")
+                problems[number] = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+    if lines[-1] == "":
+        lines.pop()
+    if len(piece) > limits.line and max(map(len, lines)) * 4 > limits.line:  # 4: the most bytes a character takes
+        for index, line in enumerate(lines):
+            if len(line) * 4 > limits.line and len(line.encode()) > limits.line:
+                lines[index] = line[:HEAD]
+                problems[lineno + 1 + index] = f"line longer than the {limits.line // KB:,} KB limit"
+    yield lineno + 1, lines, problems
+    return lineno + len(lines)
 
 
 def clean_chunk(text):
@@ -173,27 +258,38 @@ def clean_chunk(text):
     return text
 
 
-def read_blocks(stream):
+def read_blocks(stream, limits=Limits()):
+    """Yield the blocks of a dump. A block that grows past the story limit is passed on at once, marked
+    oversize with its first line only, and the rest of it is read and dropped."""
     block = None
-    blanks = 0
-    for first, lines, problems in read_chunks(stream):
+    last = 0  # the last line that belonged to a block: the blank lines before a block are counted from it
+    dropping = False
+    story_limit = limits.story
+    for first, lines, problems in read_chunks(stream, limits):
         for lineno, text in enumerate(lines, first):
-            if problems and lineno in problems:
-                if block is None:
-                    block = Block(lineno, [], blanks)
-                block.errors.append((lineno, problems[lineno]))
-                continue
+            problem = problems.get(lineno) if problems else None
             text = text.strip(" ")
-            if not text:
+            if not text and problem is None:
                 if block is not None:
                     yield block
                     block = None
-                    blanks = 0
-                blanks += 1
-            elif block is None:
-                block = Block(lineno, [text], blanks)
-            else:
+                dropping = False
+                continue
+            last_before, last = last, lineno
+            if dropping:
+                continue
+            if block is None:
+                block = Block(lineno, [], lineno - last_before - 1)
+            if problem:
+                block.errors.append((lineno, problem))
+            if text:
                 block.lines.append(text)
+                block.size += len(text) if text.isascii() else len(text.encode())
+                if block.size > story_limit:
+                    block.oversize = True
+                    del block.lines[1:]
+                    yield block
+                    block, dropping = None, True
     if block is not None:
         yield block
 
@@ -228,6 +324,8 @@ def _starts_story(blocks):
     first = blocks.peek()
     if first is None or not first.lines:
         return False
+    if first.oversize:  # whatever it is, it is refused as a story too large, without reading further
+        return True
     if len(first.lines) > 1:
         return first.lines[-1] == MARKER
     second = blocks.peek(1)
@@ -242,39 +340,55 @@ def _starts_story(blocks):
     )
 
 
-def parse(stream, source):
+def parse(stream, source, limits=Limits()):
     """Yield a StoryRecord or a DumpError for each story in a binary stream."""
     try:
-        yield from _parse(Lookahead(read_blocks(stream)), source)
+        yield from _parse(Lookahead(read_blocks(stream, limits)), source, limits)
     except FileError as exc:
-        yield DumpError(source, exc.line, exc.message)
+        yield DumpError(source, exc.line, exc.message, fatal=exc.fatal)
 
 
-def _parse(blocks, source):
+def _parse(blocks, source, limits):
     seen_any = False
     while blocks.peek() is not None:
         if not _starts_story(blocks):
             stray = blocks.pop()
-            yield DumpError(
-                source,
-                stray.line,
-                f"expected a story header (headline, caption, 'TT') but found {_quote(stray.text)}",
-            )
+            if stray.errors:  # a line that could not be read says more than where it is
+                yield DumpError(source, *stray.errors[0])
+            else:
+                yield DumpError(
+                    source,
+                    stray.line,
+                    f"expected a story header (headline, caption, 'TT') but found {_quote(stray.text)}",
+                )
             # Resynchronise at the next story header.
             while blocks.peek() is not None and not _starts_story(blocks):
                 blocks.pop()
             seen_any = True
             continue
         seen_any = True
-        yield _parse_story(blocks, source)
+        try:
+            story = _parse_story(blocks, source, limits)
+        except StoryTooLarge as exc:
+            # Said at once, before the rest of the story is read (and dropped): a run that stops at the
+            # first bad story stops here, not at the end of a gigabyte.
+            yield DumpError(
+                source, exc.line, f"story longer than the {limits.story // KB:,} KB limit", headline=exc.headline
+            )
+            _skip_body(blocks)
+            continue
+        yield story
     if not seen_any:
         yield DumpError(source, 1, "empty file: no stories found")
 
 
-def _parse_story(blocks, source):
+def _parse_story(blocks, source, limits):
     first = blocks.pop()
     start = first.line
-    headline = first.lines[0]
+    headline = first.lines[0] if first.lines else ""
+    if first.oversize:
+        raise StoryTooLarge(start, headline)
+    size = first.size
     errors = list(first.errors)
     captions = []
 
@@ -287,7 +401,8 @@ def _parse_story(blocks, source):
     if first.lines[-1] == MARKER:
         caption_lines, caption_line = first.lines[1:-1], first.line + 1
     else:
-        second = blocks.pop()
+        second = _take(blocks, start, headline)
+        size += second.size
         errors += second.errors
         if second.lines[-1] == MARKER:
             caption_lines, caption_line = second.lines[:-1], second.line
@@ -302,7 +417,7 @@ def _parse_story(blocks, source):
         captions = [split_credit(caption_lines[0])]
         if len(captions[0].credit) > CREDIT_MAX:
             return fail(caption_line, f"photo credit longer than {CREDIT_MAX} characters ({len(captions[0].credit):,})")
-        repeat = blocks.pop()
+        repeat = _take(blocks, start, headline)
         if repeat is None:
             return fail(start, "story has a header but no body")
         errors += repeat.errors
@@ -316,7 +431,7 @@ def _parse_story(blocks, source):
             peek = blocks.peek()
             # The repeated caption is its own block; it matches the first copy of the caption.
             if peek is not None and peek.lines and _same(peek.lines[0], caption_lines[0]):
-                block = blocks.pop()
+                block = _take(blocks, start, headline)
                 errors += block.errors
                 repeated_captions = block.lines
             elif peek is not None and peek.lines and _looks_like_caption(peek.lines[0]) and peek.blanks_before < 2:
@@ -327,9 +442,16 @@ def _parse_story(blocks, source):
     paragraphs = []
     # Two or more blank lines end a story; whatever follows must be a new header.
     while (block := blocks.peek()) is not None:
-        if (paragraphs and block.blanks_before >= 2) or _starts_story(blocks):
+        if paragraphs and block.blanks_before >= 2:
+            break
+        if block.oversize:  # not a story of its own: this story's paragraph, too long
+            raise StoryTooLarge(start, headline)
+        if _starts_story(blocks):
             break
         blocks.pop()
+        size += block.size
+        if size > limits.story:
+            raise StoryTooLarge(start, headline)
         errors += block.errors
         paragraphs.append(" ".join(block.lines))
     if errors:
@@ -345,6 +467,14 @@ def _parse_story(blocks, source):
         line=start,
         language=detect_language(headline, paragraphs),
     )
+
+
+def _take(blocks, start, headline):
+    """The next block of the story starting on line `start`; a story too large if it is oversize."""
+    block = blocks.pop()
+    if block is not None and block.oversize:
+        raise StoryTooLarge(start, headline)
+    return block
 
 
 def _skip_body(blocks):

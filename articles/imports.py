@@ -15,10 +15,11 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from .cache import stories_changed
-from .dump import parse
+from .dump import KB, MB, Limits, parse
 from .importer import ImportAborted, Importer, ImportFailed
 from .models import Article
 
@@ -48,6 +49,7 @@ def import_run(
     dumps = list(expand(sources))
     run = {"files": [dump.name for dump in dumps], "dry_run": dry_run, "user": user.pk if user else None}
     importer = Importer(section=section, status=status, dry_run=dry_run, skip_invalid=skip_invalid, user=user)
+    limits = import_limits()
     try:
         with transaction.atomic():
             for dump in dumps:
@@ -55,10 +57,19 @@ def import_run(
                     stream = decompressed(raw)
                     if progress:
                         progress.reading(dump.name, raw, dump.size())
-                    importer.run_file(parse(stream, dump.name), name=dump.name, digest=dump.digest(), progress=progress)
+                    importer.run_file(
+                        parse(stream, dump.name, limits), name=dump.name, digest=dump.digest(), progress=progress
+                    )
     except ImportAborted as exc:
         log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
         raise
+    except IntegrityError as exc:
+        # Another run wrote the same stories meanwhile (two imports of one dump wait for each other instead:
+        # Importer.run_file); this run wrote nothing, and running it again finds them.
+        log.warning("import collided with another: %s", exc, extra=run)
+        raise ImportFailed(
+            "another import wrote some of the same stories at the same time; nothing was imported, run it again"
+        ) from None
     finally:
         if progress:
             progress.done()
@@ -85,6 +96,15 @@ def import_run(
         },
     )
     return outcome
+
+
+def import_limits():
+    """The parser's limits, from the settings (DJANGO_IMPORT_MAX_LINE_KB, ..._STORY_KB, ..._DUMP_MB)."""
+    return Limits(
+        line=settings.IMPORT_MAX_LINE_KB * KB,
+        story=settings.IMPORT_MAX_STORY_KB * KB,
+        dump=settings.IMPORT_MAX_DUMP_MB * MB,
+    )
 
 
 def refresh_planner_statistics():

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench import corpus
 from bench.busy_desk import bench_busy_desk
+from bench.limits import bench_limits
 from bench.pages import bench_pages, probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,7 @@ def fresh_database(kind, workdir):
         DJANGO_SECURE_SSL_REDIRECT="false",  # gunicorn on loopback speaks plain HTTP
         DJANGO_LOG_LEVEL="WARNING",
         DJANGO_MEDIA_ROOT=str(Path(workdir) / "media"),
+        DJANGO_IMPORT_MAX_DUMP_MB="2048",  # the 100,000-story corpus is one 680 MB file (bench/limits.py: defaults)
     )
     env.pop("REDIS_URL", None)
     if kind == "sqlite":
@@ -295,6 +297,18 @@ def main(argv=None):
                     section["load"] = bench_load(table, kind, n, env, seconds)
                 if n == busy_n:  # last: its editor changes headlines
                     section["busy_desk"] = bench_busy_desk(table, kind, n, env, profile, workdir, caches)
+            # Import limits (bench/limits.py): bombs once (they never reach the database), same-slug per kind.
+            report[kind]["limits"] = bench_limits(
+                table,
+                kind,
+                fresh_database(kind, workdir),
+                profile,
+                results=RESULTS,
+                python=PYTHON,
+                fresh_database=fresh_database,
+                workdir=workdir,
+                bombs=kind == kinds[0],
+            )
     if not options.tiny and not options.only:
         report["photos"] = bench_photos(table)
     report["table"] = table.rows

@@ -203,6 +203,16 @@ STORAGES = {
     },
 }
 
+# Imports (articles/dump.py, articles/imports.py): the most text one line, one story and one dump (decompressed)
+# may hold, and the largest upload the admin's Import page accepts. Far above real wire copy (the sample's longest
+# line is 400 bytes, its longest story 6 KB); the story limit also keeps a story's search vector under
+# PostgreSQL's 1 MB tsvector limit, so raise it no further than about 300 KB there. 256 MB of dump is some
+# 40,000 stories in one file (a directory's files count one by one), and is gunzipped in about a second.
+IMPORT_MAX_LINE_KB = env_int("DJANGO_IMPORT_MAX_LINE_KB", 64)
+IMPORT_MAX_STORY_KB = env_int("DJANGO_IMPORT_MAX_STORY_KB", 256)
+IMPORT_MAX_DUMP_MB = env_int("DJANGO_IMPORT_MAX_DUMP_MB", 256)
+IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
+
 # Photos (articles/images.py, articles/renditions.py). Uploads are checked by their decoded content.
 PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
 PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
