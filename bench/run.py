@@ -11,6 +11,7 @@ absolute numbers beside it. Prints a table and writes a JSON report (bench-resul
 """
 
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -87,9 +88,11 @@ def fresh_database(kind, workdir):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{db}"
     else:
-        name = "newsroom_bench"
+        name = f"newsroom_bench_{os.getpid()}"  # two runs at once (two checkouts) must not drop each other's
         for sql in [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"]:
             subprocess.run(["psql", f"{PG_URL}/postgres", "-qc", sql], check=True, capture_output=True)
+        drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        atexit.register(subprocess.run, ["psql", f"{PG_URL}/postgres", "-qc", drop], capture_output=True)
         env["DATABASE_URL"] = f"{PG_URL}/{name}"
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     # Production settings serve hashed static files, which only exist once collected.
