@@ -285,8 +285,13 @@ def warm(site, surfaces):
                 )
         if path.startswith(("/sitemap", "/news-sitemap")):
             continue  # not page-cached
-        _, response = site.burst(path)[-1]
-        assert response.headers.get("X-Page-Cache") == "hit", f"{path} is not page-cached: {describe(response)}"
+        # A busy machine may hand a burst to fewer workers than it has: ask until a whole burst is cached.
+        for _ in range(ROUNDS * 3):
+            responses = [response for _, response in site.burst(path)]
+            if all(response.headers.get("X-Page-Cache") == "hit" for response in responses):
+                break
+        last = responses[-1]
+        assert last.headers.get("X-Page-Cache") == "hit", f"{path} is not page-cached: {describe(last)}"
 
 
 def watch(site, surfaces, changed_at, limit=LIMIT):
