@@ -12,7 +12,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
-from .text import detect_language, unify_line_breaks
+from .text import clean_text, detect_language
 
 MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not wire copy
 CHUNK_BYTES = 1 << 20
@@ -134,7 +134,7 @@ def read_chunks(stream):
             chunk = chunk.removeprefix(codecs.BOM_UTF8)
         if (nul := chunk.find(b"\x00")) >= 0:
             raise FileError(lineno + chunk.count(b"\n", 0, nul) + 1, "binary data (NUL byte); not a text dump")
-        chunk = unify_line_breaks(chunk)  # every \r ends a line too
+        chunk = clean_text(chunk)  # every \r ends a line too; no control characters (articles/text.py)
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError:
