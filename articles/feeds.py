@@ -35,7 +35,8 @@ class LatestStoriesFeed(Feed):
     def item_description(self, item):
         # Feed readers take an item's description (Atom: its summary) for HTML. The story's text goes in escaped,
         # in paragraphs, so that what was typed, "<script>" too, reaches readers as text.
-        return format_html_join("", "<p>{}</p>", ((paragraph,) for paragraph in paragraphs(item.summary)))
+        summary = paragraphs(xml_safe(item.summary))
+        return format_html_join("", "<p>{}</p>", ((paragraph,) for paragraph in summary))
 
     def get_feed(self, obj, request):
         feed = super().get_feed(obj, request)
