@@ -39,7 +39,7 @@ from reversion.models import Version
 
 from . import history, merge
 from .dump import MB
-from .fields import ProseFormField
+from .fields import LineFormField, ProseFormField
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
@@ -302,7 +302,7 @@ class ArticleForm(forms.ModelForm):
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     base = forms.CharField(widget=forms.HiddenInput, required=False)
-    language = forms.CharField(
+    language = LineFormField(
         max_length=Article._meta.get_field("language").max_length,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "from the text"}),

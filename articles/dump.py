@@ -14,7 +14,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
-from .text import detect_language, unify_line_breaks
+from .text import clean_text, detect_language, unify_line_breaks
 
 CHUNK_BYTES = 1 << 20
 KB = 1000
@@ -202,9 +202,10 @@ def read_chunks(stream, limits=Limits()):
 
 def _lines(piece, lineno, limits):
     """Pass on the complete lines of a piece of a dump, after line `lineno`; return the last line's number."""
-    piece = unify_line_breaks(piece)  # Windows (\r\n) and old Mac (\r) line endings
+    piece = unify_line_breaks(piece)  # \r\n and \r end lines
     if (nul := piece.find(b"\x00")) >= 0:
         raise FileError(lineno + piece.count(b"\n", 0, nul) + 1, "binary data (NUL byte); not a text dump")
+    piece = clean_text(piece)  # no control characters (articles/text.py)
     if not piece.strip():  # only blank lines: count them, all at once
         yield lineno + 1, [""], {}
         return lineno + piece.count(b"\n") + (not piece.endswith(b"\n"))

@@ -3,8 +3,10 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html_join
 
 from .models import Article, Section
+from .text import paragraphs, xml_safe
 
 FEED_LENGTH = 30
 
@@ -31,7 +33,18 @@ class LatestStoriesFeed(Feed):
         return item.headline
 
     def item_description(self, item):
-        return item.summary
+        # Feed readers take an item's description (Atom: its summary) for HTML. The story's text goes in escaped,
+        # in paragraphs, so that what was typed, "<script>" too, reaches readers as text.
+        summary = paragraphs(xml_safe(item.summary))
+        return format_html_join("", "<p>{}</p>", ((paragraph,) for paragraph in summary))
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        # Text stored before articles.text.clean_text existed may hold characters XML 1.0 cannot carry, on which
+        # Django's feed writer fails: one such story would make every feed answer 500.
+        feed.feed = xml_safe_values(feed.feed)
+        feed.items = [xml_safe_values(values) for values in feed.items]
+        return feed
 
     def item_pubdate(self, item):
         return item.published_at
@@ -86,3 +99,16 @@ class SectionAtomFeed(SectionFeed):
 
     def feed_url(self, section):
         return reverse("articles:section-atom", kwargs={"section": section.slug})
+
+
+def xml_safe_values(values):
+    """A feed's or an item's values (strings, lists of them, dates, enclosures) with their text safe for XML 1.0."""
+
+    def safe(value):
+        if isinstance(value, str):
+            return xml_safe(value)
+        if isinstance(value, list | tuple):
+            return [safe(item) for item in value]
+        return value
+
+    return {key: safe(value) for key, value in values.items()}

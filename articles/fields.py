@@ -1,5 +1,5 @@
-"""Fields whose rule holds whatever path the value comes in by: prose stored with one kind of line break,
-photo uploads judged by their decoded content and stored cleaned."""
+"""Fields whose rule holds whatever path the value comes in by: text stored clean (one kind of line break, no
+control characters: articles.text.clean_text), photo uploads judged by their decoded content and stored cleaned."""
 
 from pathlib import PurePosixPath
 
@@ -10,23 +10,34 @@ from django.core.files.base import ContentFile
 from django.db import models
 
 from . import images
-from .text import unify_line_breaks
+from .text import clean_text
 
 
 class ProseFormField(forms.CharField):
-    """Multi-line text as editors type it, with the line breaks as stored (browsers send "\r\n")."""
+    """Multi-line text as editors type it, cleaned as stored (browsers send line breaks as "\r\n")."""
 
     widget = forms.Textarea
+    one_line = False
 
     def to_python(self, value):
-        return unify_line_breaks(super().to_python(value))
+        # Cleaned before CharField strips it: a removed control character must not leave white space behind.
+        if isinstance(value, str):
+            value = clean_text(value, one_line=self.one_line)
+        return super().to_python(value)
+
+
+class LineFormField(ProseFormField):
+    """One-line text (headline, byline, credit, alt text, names): several lines pasted into it become one."""
+
+    widget = forms.TextInput
+    one_line = True
 
 
 class ProseField(models.TextField):
     """A TextField for what editors write in several lines (body, standfirst, captions, notes).
 
-    Its form field unifies line breaks as they come in, so an unchanged textarea is an unchanged form;
-    saving unifies them too, for code that sets the text without a form.
+    Its form field cleans the text as it comes in, so an unchanged textarea is an unchanged form;
+    saving cleans it too, for code that sets the text without a form.
     """
 
     def formfield(self, **kwargs):
@@ -35,7 +46,7 @@ class ProseField(models.TextField):
     def pre_save(self, model_instance, add):
         value = getattr(model_instance, self.attname)
         if value:
-            value = unify_line_breaks(value)
+            value = clean_text(value)
             setattr(model_instance, self.attname, value)
         return value
 
@@ -44,6 +55,26 @@ class ProseField(models.TextField):
         # and none rebuilds the table (on SQLite that would also drop the search index's triggers).
         name, _, args, kwargs = super().deconstruct()
         return name, "django.db.models.TextField", args, kwargs
+
+
+class LineField(models.CharField):
+    """A CharField for one line of text (headline, byline, credit, alt text, names), cleaned as ProseField's
+    text is, its line breaks made spaces."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": LineFormField, **kwargs})
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value:
+            value = clean_text(value, one_line=True)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self):
+        # As ProseField's: a plain VARCHAR column, so no migration depends on this module or alters the table.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
 
 
 def upload_limits():

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from . import renditions, text
-from .fields import PhotoImageField, ProseField
+from .fields import LineField, PhotoImageField, ProseField
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +24,9 @@ class SectionManager(models.Manager):
 
 
 class Section(models.Model):
-    name = models.CharField(max_length=100)
+    name = LineField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = ProseField(blank=True)
     order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first in menus.")
     is_default = models.BooleanField(
         default=False, help_text="Where imported stories go when no routing rule matches. Only one section can be it."
@@ -57,7 +57,7 @@ class RoutingRule(models.Model):
     highest total wins, so "Iran ... in Moscow" still lands in Middle East.
     """
 
-    keyword = models.CharField(max_length=100, help_text="A word or phrase, matched case-insensitively as whole words.")
+    keyword = LineField(max_length=100, help_text="A word or phrase, matched case-insensitively as whole words.")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="routing_rules")
     weight = models.PositiveSmallIntegerField(default=1, help_text="Raise it for keywords that are decisive.")
 
@@ -142,13 +142,13 @@ class Article(models.Model):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    headline = models.CharField(max_length=300)
+    headline = LineField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
     standfirst = ProseField(blank=True, help_text="Optional summary shown under the headline.")
     body = ProseField(help_text="Paragraphs separated by a blank line.")
-    byline = models.CharField(max_length=200, blank=True)
-    language = models.CharField(max_length=12, default="en", help_text="BCP 47 code, e.g. en or ar.")
+    byline = LineField(max_length=200, blank=True)
+    language = LineField(max_length=12, default="en", help_text="BCP 47 code, e.g. en or ar.")
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="A time in the future embargoes the story until then."
@@ -272,7 +272,7 @@ def story_path(section_slug, when, slug):
 
 
 def content_hash(headline, captions, paragraphs):
-    # ASCII separators (\x1d-\x1f) cannot occur in imported text: the parser turns them into spaces.
+    # ASCII separators (\x1d-\x1f) cannot occur in stored text: articles.text.clean_text removes them.
     captions = "\x1e".join(f"{text}\x1f{credit}" for text, credit in captions)
     payload = "\x1d".join([headline, captions, *paragraphs])
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -288,8 +288,8 @@ class Photo(models.Model):
         height_field="height",
         help_text="JPEG, PNG, WebP or GIF. Location and camera details are removed; the picture is turned upright.",
     )
-    credit = models.CharField(max_length=200, blank=True, help_text='Agency and/or photographer, e.g. "Reuters".')
-    alt_text = models.CharField(
+    credit = LineField(max_length=200, blank=True, help_text='Agency and/or photographer, e.g. "Reuters".')
+    alt_text = LineField(
         max_length=300,
         blank=True,
         help_text="Describes the image for readers who cannot see it; required before it appears in a published "
