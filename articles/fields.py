@@ -50,6 +50,7 @@ def upload_limits():
     return {
         "max_bytes": int(settings.PHOTO_MAX_UPLOAD_MB * 1_000_000),
         "max_pixels": int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000),
+        "max_frames": settings.PHOTO_MAX_FRAMES,
     }
 
 
@@ -62,11 +63,13 @@ class PhotoFormField(forms.ImageField):
         if file is None:
             return None
         try:
-            image = images.open_checked(file, **upload_limits())
+            # Cleaned here, not only when saved: whatever the file holds that cannot be stored is the editor's
+            # form error, never a crash on save. The model field stores this result.
+            cleaned = images.clean(file, **upload_limits())
         except images.UploadRejected as rejected:
             raise ValidationError(rejected.message, code=rejected.code) from None
-        # Only the verdict is kept, not the decoded pixels: saving cleans the file from its bytes.
-        file.content_type = image.get_format_mimetype()
+        file.cleaned_image = cleaned
+        file.content_type = cleaned.mime_type
         file.seek(0)
         return file
 
@@ -86,7 +89,8 @@ class PhotoImageField(models.ImageField):
         file = getattr(model_instance, self.attname)
         # _committed is how FileField itself tells a new upload from the file already in storage.
         if file and not file._committed:
-            cleaned = images.clean(file.file, **upload_limits())
+            # Cleaned already when it came through the form (PhotoFormField); otherwise (shell, code) now.
+            cleaned = getattr(file.file, "cleaned_image", None) or images.clean(file.file, **upload_limits())
             name = PurePosixPath(file.name).with_suffix(f".{cleaned.extension}").name
             file.save(name, ContentFile(cleaned.data), save=False)
             setattr(model_instance, self.width_field, cleaned.width)
