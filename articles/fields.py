@@ -1,7 +1,7 @@
 """Fields whose rule holds whatever path the value comes in by: prose stored with one kind of line break,
 photo uploads judged by their decoded content and stored cleaned."""
 
-from pathlib import PurePosixPath
+import secrets
 
 from django import forms
 from django.conf import settings
@@ -74,10 +74,16 @@ class PhotoFormField(forms.ImageField):
         return file
 
 
+def stored_name(extension):
+    """A new original's file name: random, so nothing about the story shows in its URL or can be guessed
+    (the uploaded name, "minister-resignation-draft.jpg", is kept in Photo.original_name for editors)."""
+    return f"{secrets.token_hex(16)}.{extension}"
+
+
 class PhotoImageField(models.ImageField):
     """An ImageField that stores every new file cleaned: upright, without EXIF/XMP metadata (GPS position,
-    camera serial numbers), named after its real format. A file that is not an acceptable image raises
-    images.UploadRejected before anything is stored.
+    camera serial numbers), under a random name with its real format's extension. A file that is not an
+    acceptable image raises images.UploadRejected before anything is stored.
     """
 
     default_validators = []
@@ -91,8 +97,7 @@ class PhotoImageField(models.ImageField):
         if file and not file._committed:
             # Cleaned already when it came through the form (PhotoFormField); otherwise (shell, code) now.
             cleaned = getattr(file.file, "cleaned_image", None) or images.clean(file.file, **upload_limits())
-            name = PurePosixPath(file.name).with_suffix(f".{cleaned.extension}").name
-            file.save(name, ContentFile(cleaned.data), save=False)
+            file.save(stored_name(cleaned.extension), ContentFile(cleaned.data), save=False)
             setattr(model_instance, self.width_field, cleaned.width)
             setattr(model_instance, self.height_field, cleaned.height)
         return super().pre_save(model_instance, add)
