@@ -1,7 +1,7 @@
 """Fields whose rule holds whatever path the value comes in by: text stored clean (one kind of line break, no
 control characters: articles.text.clean_text), photo uploads judged by their decoded content and stored cleaned."""
 
-from pathlib import PurePosixPath
+import secrets
 
 from django import forms
 from django.conf import settings
@@ -81,6 +81,7 @@ def upload_limits():
     return {
         "max_bytes": int(settings.PHOTO_MAX_UPLOAD_MB * 1_000_000),
         "max_pixels": int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000),
+        "max_frames": settings.PHOTO_MAX_FRAMES,
     }
 
 
@@ -93,19 +94,27 @@ class PhotoFormField(forms.ImageField):
         if file is None:
             return None
         try:
-            image = images.open_checked(file, **upload_limits())
+            # Cleaned here, not only when saved: whatever the file holds that cannot be stored is the editor's
+            # form error, never a crash on save. The model field stores this result.
+            cleaned = images.clean(file, **upload_limits())
         except images.UploadRejected as rejected:
             raise ValidationError(rejected.message, code=rejected.code) from None
-        # Only the verdict is kept, not the decoded pixels: saving cleans the file from its bytes.
-        file.content_type = image.get_format_mimetype()
+        file.cleaned_image = cleaned
+        file.content_type = cleaned.mime_type
         file.seek(0)
         return file
 
 
+def stored_name(extension):
+    """A new original's file name: random, so nothing about the story shows in its URL or can be guessed
+    (the uploaded name, "minister-resignation-draft.jpg", is kept in Photo.original_name for editors)."""
+    return f"{secrets.token_hex(16)}.{extension}"
+
+
 class PhotoImageField(models.ImageField):
     """An ImageField that stores every new file cleaned: upright, without EXIF/XMP metadata (GPS position,
-    camera serial numbers), named after its real format. A file that is not an acceptable image raises
-    images.UploadRejected before anything is stored.
+    camera serial numbers), under a random name with its real format's extension. A file that is not an
+    acceptable image raises images.UploadRejected before anything is stored.
     """
 
     default_validators = []
@@ -117,9 +126,9 @@ class PhotoImageField(models.ImageField):
         file = getattr(model_instance, self.attname)
         # _committed is how FileField itself tells a new upload from the file already in storage.
         if file and not file._committed:
-            cleaned = images.clean(file.file, **upload_limits())
-            name = PurePosixPath(file.name).with_suffix(f".{cleaned.extension}").name
-            file.save(name, ContentFile(cleaned.data), save=False)
+            # Cleaned already when it came through the form (PhotoFormField); otherwise (shell, code) now.
+            cleaned = getattr(file.file, "cleaned_image", None) or images.clean(file.file, **upload_limits())
+            file.save(stored_name(cleaned.extension), ContentFile(cleaned.data), save=False)
             setattr(model_instance, self.width_field, cleaned.width)
             setattr(model_instance, self.height_field, cleaned.height)
         return super().pre_save(model_instance, add)

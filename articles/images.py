@@ -5,6 +5,7 @@ rule can be tested on images built in memory.
 """
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +20,12 @@ ALLOWED_LABEL = "JPEG, PNG, WebP or GIF"
 # device: pictures are converted to sRGB instead, which is what browsers assume without a profile.
 KEPT_INFO = {"transparency", "duration", "loop", "background"}
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+# The longest frame and the longest animation, in milliseconds, each format can write back. A GIF stores a
+# frame's delay in centiseconds in 16 bits, and Pillow's writer adds up the delays of identical frames it
+# merges: three identical frames of 655 s could be read but not written. An APNG delay is a fraction of 16-bit
+# numbers; WebP adds up timestamps in a C int.
+MAX_DURATIONS_MS = {"GIF": (65535 * 10, 65535 * 10), "PNG": (65535 * 1000, None), "WEBP": (None, 2**31 - 1)}
 
 MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
 ENCODER_OPTIONS = {
@@ -45,9 +52,17 @@ class UploadRejected(Exception):
 @dataclass(frozen=True)
 class CleanImage:
     data: bytes
-    extension: str
+    format: str
     width: int
     height: int
+
+    @property
+    def extension(self):
+        return ALLOWED_FORMATS[self.format]
+
+    @property
+    def mime_type(self):
+        return Image.MIME[self.format]
 
 
 def _file_size(file):
@@ -62,10 +77,12 @@ def _looks_like_svg(head):
     return head.startswith((b"<svg", b"<?xml", b"<!doctype svg")) and b"<svg" in head
 
 
-def open_checked(file, *, max_bytes, max_pixels):
+def open_checked(file, *, max_bytes, max_pixels, max_frames):
     """Open and fully decode an upload, or raise UploadRejected saying why it is refused.
 
-    Returns the open Pillow image (all frames decoded once, so a truncated later frame is caught too).
+    Returns the open Pillow image (all frames decoded once, so a truncated later frame is caught too). What
+    decoding costs is bounded before it starts: the size, the pixels and the frames are read from the headers
+    (for a GIF, by walking its blocks without decoding them, up to one frame past the limit).
     """
     size = _file_size(file)
     if size > max_bytes:
@@ -80,7 +97,8 @@ def open_checked(file, *, max_bytes, max_pixels):
             f"SVG files are not accepted: they can carry scripts. Upload a {ALLOWED_LABEL} image.", "svg"
         )
     too_many_pixels = UploadRejected(
-        f"This image has more pixels than the limit of {max_pixels / 1e6:g} megapixels. Export a smaller version.",
+        f"This image has more pixels than the limit of {max_pixels / 1e6:g} megapixels"
+        " (every frame of an animation counts). Export a smaller version.",
         "too_many_pixels",
     )
     try:
@@ -88,8 +106,15 @@ def open_checked(file, *, max_bytes, max_pixels):
             # Pillow's own guard (Image.MAX_IMAGE_PIXELS) only warns below twice its limit; ours refuses.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(file, formats=list(ALLOWED_FORMATS))
-            # Checked from the header, before a single pixel is decoded; every frame of an animation counts.
-            if image.width * image.height * getattr(image, "n_frames", 1) > max_pixels:
+            frames = _frame_count(image, file, max_frames)
+            if frames > max_frames:
+                raise UploadRejected(
+                    f"This animation has more than {max_frames:,} frames, the most a photo can have."
+                    " Shorten it, or upload a video instead.",
+                    "too_many_frames",
+                )
+            # Every frame is decoded at the size of the whole picture: that is what decoding costs.
+            if image.width * image.height * frames > max_pixels:
                 raise too_many_pixels
             for frame in ImageSequence.Iterator(image):
                 frame.load()
@@ -100,11 +125,51 @@ def open_checked(file, *, max_bytes, max_pixels):
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
         raise UploadRejected(
             f"This image is damaged or incomplete ({error}). Export it again and upload the new file.", "corrupt"
         ) from None
     return image
+
+
+def _frame_count(image, file, limit):
+    """How many frames the image has, or `limit + 1` when it has more, without decoding any.
+
+    PNG (acTL) and WebP (its demuxer) say it in a header. Pillow counts a GIF's frames by seeking through all
+    of them (a second for 200,000), so a GIF's blocks are walked here instead, stopping past the limit.
+    """
+    if image.format != "GIF":
+        return getattr(image, "n_frames", 1)
+    position = file.tell()
+    file.seek(0)
+    data = file.read()
+    file.seek(position)
+    return gif_frame_count(data, limit)
+
+
+def gif_frame_count(data, limit):
+    """The number of image descriptors in a GIF, counting at most `limit + 1`. A malformed stream ends the
+    count where it breaks (decoding then reports the damage)."""
+    frames = 0
+    try:
+        flags = data[10]
+        position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+        while frames <= limit:
+            block = data[position]
+            if block == 0x21:  # extension: introducer, label, then data sub-blocks
+                position += 2
+            elif block == 0x2C:  # image descriptor, optional local colour table, LZW code size, sub-blocks
+                flags = data[position + 9]
+                position += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0) + 1
+                frames += 1
+            else:  # the trailer (0x3B), or garbage Pillow stops at too
+                break
+            while length := data[position]:
+                position += length + 1
+            position += 1
+    except IndexError:
+        pass
+    return max(frames, 1)
 
 
 def _stripped(frame):
@@ -112,22 +177,43 @@ def _stripped(frame):
     return frame
 
 
-def clean(file, *, max_bytes, max_pixels):
+def clean(file, *, max_bytes, max_pixels, max_frames):
     """The upload as we store it: upright (EXIF orientation applied), without metadata, in its own format.
 
     Re-encoding from decoded pixels is what guarantees nothing but pixels survives.
     """
-    image = open_checked(file, max_bytes=max_bytes, max_pixels=max_pixels)
+    image = open_checked(file, max_bytes=max_bytes, max_pixels=max_pixels, max_frames=max_frames)
     fmt = image.format
     out = io.BytesIO()
-    if getattr(image, "is_animated", False):
-        frames = [_stripped(frame.copy()) for frame in ImageSequence.Iterator(image)]
-        first = frames[0]
-        first.save(out, fmt, save_all=True, append_images=frames[1:], **_save_options(fmt, first))
-    else:
-        first = _stripped(_in_srgb(ImageOps.exif_transpose(image)))
-        first.save(out, fmt, **_save_options(fmt, first))
-    return CleanImage(out.getvalue(), ALLOWED_FORMATS[fmt], first.width, first.height)
+    try:
+        if getattr(image, "is_animated", False):
+            frames = [_stripped(frame.copy()) for frame in ImageSequence.Iterator(image)]
+            first = frames[0]
+            options = _save_options(fmt, first) | {"duration": _durations(fmt, frames)}
+            first.save(out, fmt, save_all=True, append_images=frames[1:], **options)
+        else:
+            first = _stripped(_in_srgb(ImageOps.exif_transpose(image)))
+            first.save(out, fmt, **_save_options(fmt, first))
+    except (OSError, ValueError, OverflowError, struct.error) as error:
+        # Whatever the decoder accepted but the encoder cannot write back: the editor's problem, not a crash.
+        raise UploadRejected(
+            f"This image could not be stored ({error}). Export it again as a plain JPEG or PNG.", "unwritable"
+        ) from None
+    return CleanImage(out.getvalue(), fmt, first.width, first.height)
+
+
+def _durations(fmt, frames):
+    """Each frame's display time in milliseconds, clamped to what the format can write back (MAX_DURATIONS_MS):
+    any duration is accepted, and only animations longer than 11 minutes in all are shortened."""
+    frame_most, total_most = MAX_DURATIONS_MS[fmt]
+    durations = [max(0, int(frame.info.get("duration") or 0)) for frame in frames]
+    if frame_most:
+        durations = [min(duration, frame_most) for duration in durations]
+    if total_most and sum(durations) > total_most:
+        most = total_most // len(frames)
+        most -= most % 10  # GIF rounds to centiseconds: round down, so the sum stays within the limit
+        durations = [min(duration, most) for duration in durations]
+    return durations
 
 
 def _in_srgb(image):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Aggregate, F, JSONField, OuterRef, Q, Subquery
+from django.db.models import Aggregate, Exists, F, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -278,6 +278,14 @@ def content_hash(headline, captions, paragraphs):
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class PhotoQuerySet(models.QuerySet):
+    def in_published_stories(self):
+        """Photos readers can see: those in at least one story of Article.objects.published()."""
+        return self.filter(
+            Exists(Caption.objects.filter(photo=OuterRef("pk"), article__in=Article.objects.published()))
+        )
+
+
 class Photo(models.Model):
     """An image asset. A wire caption can arrive before its picture, so the file is optional."""
 
@@ -287,6 +295,10 @@ class Photo(models.Model):
         width_field="width",
         height_field="height",
         help_text="JPEG, PNG, WebP or GIF. Location and camera details are removed; the picture is turned upright.",
+    )
+    # The image is stored under a random name (fields.stored_name); the name it was uploaded under, for editors.
+    original_name = models.CharField(
+        "uploaded as", max_length=255, blank=True, editable=False, default="", db_default=""
     )
     credit = LineField(max_length=200, blank=True, help_text='Agency and/or photographer, e.g. "Reuters".')
     alt_text = LineField(
@@ -315,6 +327,8 @@ class Photo(models.Model):
     renditions_key = models.CharField(max_length=40, blank=True, editable=False, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = PhotoQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -325,10 +339,14 @@ class Photo(models.Model):
         ]
 
     def __str__(self):
-        name = self.image.name.rsplit("/", 1)[-1] if self.image else "no image yet"
+        name = (self.original_name or self.image.name.rsplit("/", 1)[-1]) if self.image else "no image yet"
         return f"{name} ({self.credit})" if self.credit else name
 
     def save(self, *args, **kwargs):
+        if self.image and not self.image._committed:  # a new upload, about to get its random name
+            self.original_name = self.image.name.rsplit("/", 1)[-1][:255]
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "original_name"}
         super().save(*args, **kwargs)
         if self.image and self.renditions_key != renditions.rendition_key(self):
             # Made once, here at upload; should storage fail now, the first request for each file makes it.

@@ -2,14 +2,14 @@
 
 A rendition's storage name carries a key derived from everything that shapes its pixels (the original's
 name, the focal point, the configured widths and formats), so a name never changes meaning: files are made
-once, served with long cache lifetimes, and a new upload or focal point simply gets new names.
+once, served with long cache lifetimes, and a new upload or focal point simply gets new names. The key is an
+HMAC under SECRET_KEY: nobody can compute a rendition's URL, only read it on a page that shows the photo.
 
 Pages never process images. They link straight to storage once a photo's renditions are all made
 (`Photo.renditions_key` equals the current key, set on upload or by `regenerate_renditions`); until then
 they link to the `articles:rendition` view, which makes the one file asked for on first request.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from PIL import Image
 
 from . import images
@@ -63,6 +64,10 @@ class Picture:
 
 
 def rendition_key(photo):
+    """The rendition set's name: what shapes its pixels, signed. Without the secret a key cannot be derived from
+    what is public or predictable (the photo's id, its original's name, the widths), so a photo that appears in
+    no published story has no URL anyone can find. Changing SECRET_KEY renames every set (pages link to the
+    rendition view until `regenerate_renditions --missing` has run)."""
     fingerprint = "|".join(
         [
             photo.image.name,
@@ -72,7 +77,7 @@ def rendition_key(photo):
             str(VERSION),
         ]
     )
-    return hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
+    return salted_hmac("articles.renditions.rendition_key", fingerprint, algorithm="sha256").hexdigest()[:32]
 
 
 def _widths(available):

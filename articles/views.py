@@ -18,6 +18,7 @@ from . import cache, renditions, search
 from .cache import sections_for
 from .compiled import CompiledQuery
 from .filters import SearchFilter
+from .jinja2 import photo_social_url
 from .models import Article, Caption, Correction, Photo, Redirect, Section
 from .text import xml_safe
 
@@ -326,8 +327,10 @@ def structured_data(request, article, url, published_at, updated_at):
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
     }
     caption = article.lead_caption
-    if caption and caption.photo.image:
-        data["image"] = [request.build_absolute_uri(caption.photo.image.url)]
+    # The share rendition, as og:image: originals are not public (docs/photos.md).
+    social_image = photo_social_url(request, caption.photo if caption else None)
+    if social_image:
+        data["image"] = [social_image]
     return data
 
 
@@ -384,17 +387,26 @@ def rendition(request, pk, key, filename):
     """A photo rendition that pages link to before it is known to be in storage: made here on first request
     (safely when several servers race), then redirected to storage.
 
-    A rendition's name never changes meaning (see renditions.py), so browsers and CDNs may keep it for good.
+    Only for photos readers can see (in a published story), or for staff, who see drafts in the admin and in
+    previews: a draft's photo is nobody else's business, even to someone who has its URL. Once published, a
+    rendition's name never changes meaning (see renditions.py), so browsers and CDNs may keep it for good.
     """
     photo = get_object_or_404(Photo, pk=pk)
     wanted = renditions.find(photo, key, filename)
     if wanted is None:
         raise Http404("No such rendition")
+    public = Photo.objects.in_published_stories().filter(pk=photo.pk).exists()
+    if not public and not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404("No such rendition")
     data = renditions.ensure(photo, wanted)
     if data is None:
         response = redirect(photo.image.storage.url(wanted.name))
-        patch_cache_control(response, public=True, max_age=24 * 3600)
-    else:
+        patch_cache_control(response, max_age=24 * 3600, **({"public": True} if public else {"private": True}))
+    elif public:
         response = HttpResponse(data, content_type=wanted.mime_type)
         patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
+    else:
+        # Made for staff: a shared cache (the CDN) must not keep it for the next reader who has the URL.
+        response = HttpResponse(data, content_type=wanted.mime_type)
+        patch_cache_control(response, private=True, max_age=3600)
     return response

@@ -4,6 +4,7 @@
     python -m bench.run --quick         # N = 1,000, short load runs (about 2 minutes)
     python -m bench.run --tiny          # N = 50, SQLite only: what the test suite runs to keep this working
     python -m bench.run --only busy-desk --quick   # one scenario alone (here the busy desk, N = 1,000)
+    python -m bench.photo_bombs         # the photo bomb corpus alone (run in every profile)
 
 Machines here are shared and noisy, so every figure is reported as a ratio to a baseline taken in the same
 run on the same machine (a plain bulk_create for imports, a trivial Django view for pages), with the
@@ -25,6 +26,7 @@ from bench import corpus
 from bench.busy_desk import bench_busy_desk
 from bench.limits import bench_limits
 from bench.pages import bench_pages, probe
+from bench.photo_bombs import bench_photo_bombs
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -248,7 +250,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="N = 1,000 and short load runs")
-    size.add_argument("--tiny", action="store_true", help="N = 50 on SQLite only; no photo benchmark")
+    size.add_argument("--tiny", action="store_true", help="N = 50 on SQLite only; no rendition benchmark")
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
     parser.add_argument(
         "--only",
@@ -314,6 +316,8 @@ def main(argv=None):
             )
     if not options.tiny and not options.only:
         report["photos"] = bench_photos(table)
+    if not options.only:  # a few seconds: in every profile, --tiny too
+        report["photo_bombs"] = bench_photo_bombs(table)
     report["table"] = table.rows
     Path(options.json).parent.mkdir(parents=True, exist_ok=True)
     Path(options.json).write_text(json.dumps(report, indent=2))

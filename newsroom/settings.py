@@ -216,6 +216,9 @@ IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
 # Photos (articles/images.py, articles/renditions.py). Uploads are checked by their decoded content.
 PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
 PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
+# Frames of an animation, counted from the headers before any is decoded (a GIF of 200,000 one-pixel frames
+# is 5 MB and took 10 s to decode).
+PHOTO_MAX_FRAMES = int(os.environ.get("DJANGO_PHOTO_MAX_FRAMES", "500"))
 # Widths of the responsive renditions, in pixels; an image is never enlarged past its own width.
 PHOTO_RENDITION_WIDTHS = sorted({int(w) for w in env_list("DJANGO_PHOTO_RENDITION_WIDTHS")}) or [
     320,

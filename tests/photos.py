@@ -54,3 +54,15 @@ def png_declaring(width, height):
 
 def upload(name, data, content_type="image/jpeg"):
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def gif_built_by_hand(frames, centiseconds=10):
+    """A GIF written byte by byte, fast at any number of frames: `frames` identical one-pixel frames, each shown
+    for `centiseconds`. Three frames are about 110 bytes; 200,000 are 4.6 MB."""
+    head = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    control = b"\x21\xf9\x04\x00" + struct.pack("<H", centiseconds) + b"\x00\x00"
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+    # LZW minimum code size 2 (3-bit codes), one sub-block: clear (4), the pixel (colour 0), end (5).
+    pixels = b"\x02\x02\x44\x01\x00"
+    return head + loop + (control + descriptor + pixels) * frames + b"\x3b"

@@ -27,6 +27,9 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     # The queries a page needs do not depend on how long the story is or how many photos it has.
     counts = results["sqlite"]["50"]["queries"]
     assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
+    # The photo bomb corpus ran (bench/photo_bombs.py), each upload judged in a child of its own.
+    bombs = {name: run for name, run in results["photo_bombs"].items() if not name.startswith("baseline")}
+    assert len(bombs) == 2 and all(run["peak_rss_mb"] > 0 for run in bombs.values()), bombs
     # The busy desk ran, with the page cache in each process and in Redis (its targets are not judged at
     # this size): readers were served story pages and the home page while the editor saved.
     for cache in ["local", "redis"]:

@@ -37,7 +37,8 @@ def test_each_allowed_format_is_accepted_and_stored(fmt, extension, mode, media_
 
     assert form.is_valid(), form.errors
     photo = Photo.objects.get()
-    assert photo.image.name.endswith(f"picture.{extension}")
+    assert photo.image.name.endswith(f".{extension}")
+    assert photo.original_name == f"picture.{extension}"
     assert (photo.width, photo.height) == (800, 600)
     assert Image.open(photo.image.path).format == fmt
 
@@ -116,7 +117,9 @@ def test_stored_name_follows_the_content_not_the_upload_name():
     form = submit(upload("really-a-png.jpg", image_bytes("PNG"), "image/jpeg"))
 
     assert form.is_valid()
-    assert Photo.objects.get().image.name.endswith("really-a-png.png")
+    photo = Photo.objects.get()
+    assert photo.image.name.endswith(".png") and "really-a-png" not in photo.image.name
+    assert photo.original_name == "really-a-png.jpg"
 
 
 @pytest.mark.django_db
