@@ -39,7 +39,7 @@ from reversion.models import Version
 
 from . import history, merge
 from .dump import MB
-from .fields import LineFormField, ProseFormField
+from .fields import LineFormField, ProseFormField, StoredPhotoForm
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
@@ -1093,6 +1093,7 @@ class AltTextFilter(admin.SimpleListFilter):
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
+    form = StoredPhotoForm  # a full disk is a form error, not a 500 part-way through the save
     list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
     list_filter = [ImageFilter, AltTextFilter]
     search_fields = ["credit", "alt_text", "captions__text"]

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -28,8 +28,24 @@ class SearchFilter(django_filters.FilterSet):
         return queryset.filter(published_at__gte=start_of(value))
 
     def filter_until(self, queryset, name, value):
-        return queryset.filter(published_at__lt=start_of(value + timedelta(days=1)))
+        try:
+            next_day = value + timedelta(days=1)
+        except OverflowError:  # until 9999-12-31: the last day a date can be ends after every story
+            return queryset
+        return queryset.filter(published_at__lt=start_of(next_day))
+
+
+# The moments the database adapters can still convert to UTC; the first and last days a date can name
+# start outside them in time zones east and west of UTC.
+EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 
 
 def start_of(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
+    """When `day` starts in the site's time zone, or the earliest or latest moment a datetime can hold when
+    that start is beyond it (year 1 or 9999 in a time zone away from UTC)."""
+    moment = timezone.make_aware(datetime.combine(day, time.min))
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if day.year == 1 else LATEST
+    return moment

@@ -343,8 +343,7 @@ class Photo(models.Model):
         return f"{name} ({self.credit})" if self.credit else name
 
     def save(self, *args, **kwargs):
-        if self.image and not self.image._committed:  # a new upload, about to get its random name
-            self.original_name = self.image.name.rsplit("/", 1)[-1][:255]
+        if self.image and not self.image._committed:  # a new upload: stored with its name (PhotoImageField.store)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "original_name"}
         super().save(*args, **kwargs)

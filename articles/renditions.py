@@ -10,6 +10,7 @@ Pages never process images. They link straight to storage once a photo's renditi
 they link to the `articles:rendition` view, which makes the one file asked for on first request.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,8 @@ from django.utils.crypto import salted_hmac
 from PIL import Image
 
 from . import images
+
+logger = logging.getLogger(__name__)
 
 # Bump when the rendering code changes what files look like, so the next deploy links to fresh names.
 VERSION = 1
@@ -178,12 +181,17 @@ def store(storage, name, data):
 
 
 def ensure(photo, rendition):
-    """Make one rendition if it is not in storage yet. Returns its bytes when made here, else None."""
+    """Make one rendition if it is not in storage yet. Returns its bytes when made here (even if storing
+    them failed), else None."""
     storage = photo.image.storage
     if storage.exists(rendition.name):
         return None
     data = images.encode(_resize(_open_original(photo), photo, rendition), rendition.extension)
-    store(storage, rendition.name, data)
+    try:
+        store(storage, rendition.name, data)
+    except OSError:
+        # A full disk or a failing bucket: the reader still gets the picture, made afresh on each request.
+        logger.exception("Could not store rendition %s", rendition.name)
     return data
 
 

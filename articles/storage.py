@@ -16,7 +16,14 @@ class MediaStorage(FileSystemStorage):
 
     def _save(self, name, content):
         directory, filename = posixpath.split(name)
-        partial = super()._save(posixpath.join(directory, f".partial-{uuid.uuid4().hex[:12]}-{filename}"), content)
+        partial = posixpath.join(directory, f".partial-{uuid.uuid4().hex[:12]}-{filename}")
+        try:
+            partial = super()._save(partial, content)
+        except BaseException:
+            # A full disk (ENOSPC) or any failure part-way: leave no half-written file behind.
+            if os.path.exists(self.path(partial)):
+                os.remove(self.path(partial))
+            raise
         try:
             if self._allow_overwrite:
                 os.replace(self.path(partial), self.path(name))

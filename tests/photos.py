@@ -1,11 +1,15 @@
 """Images built in memory with Pillow for the photo tests."""
 
+import errno
 import io
+import os
 import struct
 import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+
+from articles.storage import MediaStorage
 
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825
@@ -66,3 +70,27 @@ def gif_built_by_hand(frames, centiseconds=10):
     # LZW minimum code size 2 (3-bit codes), one sub-block: clear (4), the pixel (colour 0), end (5).
     pixels = b"\x02\x02\x44\x01\x00"
     return head + loop + (control + descriptor + pixels) * frames + b"\x3b"
+
+
+class _FillsTheDisk:
+    """File content whose writing fails part-way, as on a full disk: one chunk, then ENOSPC."""
+
+    def __init__(self, content):
+        self.content = content
+
+    def chunks(self, chunk_size=1024):
+        self.content.seek(0)
+        yield self.content.read(chunk_size)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+class FullDiskStorage(MediaStorage):
+    """The media storage on a full disk: reading works, every write fails with ENOSPC part-way."""
+
+    def _save(self, name, content):
+        return super()._save(name, _FillsTheDisk(content))
+
+
+def full_disk(settings):
+    """Point the default (media) storage at a full disk (STORAGES override)."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "tests.photos.FullDiskStorage"}}

@@ -4,8 +4,18 @@ import pytest
 from django.forms import modelform_factory
 from PIL import Image
 
+from articles.fields import StoredPhotoForm
 from articles.models import Photo
-from tests.photos import BODY_SERIAL, GPS_IFD, ORIENTATION, camera_jpeg, image_bytes, png_declaring, upload
+from tests.photos import (
+    BODY_SERIAL,
+    GPS_IFD,
+    ORIENTATION,
+    camera_jpeg,
+    full_disk,
+    image_bytes,
+    png_declaring,
+    upload,
+)
 
 PhotoForm = modelform_factory(Photo, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])
 
@@ -224,3 +234,81 @@ def test_saving_a_bad_file_without_a_form_stores_nothing(media_files):
 
     assert Photo.objects.count() == 0
     assert media_files() == []
+
+
+# A full media disk (ENOSPC), simulated by the storage (tests.photos.FullDiskStorage), not by filling one.
+
+STORAGE_FULL = "The photo could not be stored: the media storage is full. Nothing was saved."
+
+
+def photo_post(image, **fields):
+    return {"image": image, "alt_text": "A field", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5, **fields}
+
+
+@pytest.mark.django_db
+def test_a_full_disk_is_a_form_error_and_no_photo_is_saved(admin_client, settings, media_files):
+    full_disk(settings)
+
+    response = admin_client.post("/admin/articles/photo/add/", photo_post(upload("phone.jpg", camera_jpeg())))
+
+    assert response.status_code == 200
+    assert STORAGE_FULL in response.text
+    assert Photo.objects.count() == 0
+    assert media_files() == []  # not even the part written before the disk filled up
+
+
+@pytest.mark.django_db
+def test_a_full_disk_leaves_a_photo_with_its_old_image(admin_client, settings, make_photo, media_root, media_files):
+    photo = make_photo(alt_text="Old", credit="Reuters")
+    before = media_files()
+    full_disk(settings)
+
+    response = admin_client.post(
+        f"/admin/articles/photo/{photo.pk}/change/", photo_post(upload("new.jpg", camera_jpeg()), alt_text="New")
+    )
+
+    assert response.status_code == 200
+    assert STORAGE_FULL in response.text
+    photo.refresh_from_db()
+    assert (photo.alt_text, photo.credit) == ("Old", "Reuters")
+    assert (media_root / photo.image.name).is_file()
+    assert media_files() == before
+
+
+@pytest.mark.django_db
+def test_a_full_disk_is_a_form_error_in_any_photo_form(settings, media_files):
+    full_disk(settings)
+    form = modelform_factory(Photo, form=StoredPhotoForm, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])(
+        data={"alt_text": "A street", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5},
+        files={"image": upload("phone.jpg", camera_jpeg())},
+    )
+
+    assert not form.is_valid()
+    assert [error.code for error in form.errors.as_data()["image"]] == ["storage_failed"]
+    assert Photo.objects.count() == 0
+    assert media_files() == []
+
+
+@pytest.mark.django_db
+def test_saving_a_photo_without_a_form_on_a_full_disk_saves_no_row(settings, media_files):
+    from django.db import transaction
+
+    full_disk(settings)
+
+    with pytest.raises(OSError, match="No space left"), transaction.atomic():
+        Photo.objects.create(image=upload("phone.jpg", camera_jpeg()), alt_text="x")
+
+    assert Photo.objects.count() == 0
+    assert media_files() == []
+
+
+@pytest.mark.django_db
+def test_a_full_disk_still_lets_editors_change_a_photos_text(admin_client, settings, make_photo):
+    photo = make_photo(alt_text="Old")
+    full_disk(settings)
+
+    response = admin_client.post(f"/admin/articles/photo/{photo.pk}/change/", photo_post("", alt_text="New"))
+
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert photo.alt_text == "New"

@@ -320,3 +320,24 @@ def test_prune_keeps_recent_files_of_photos_not_yet_committed(make_photo, media_
 
     assert renditions.prune(photo.image.storage, Photo.objects.all()) == []
     assert (media_root / renditions.renditions(photo, "full")[0].name).exists()
+
+
+@pytest.mark.django_db
+def test_readers_get_a_missing_rendition_while_the_disk_is_full(
+    client, settings, article_with_photo, media_root, media_files
+):
+    from tests.photos import full_disk
+
+    photo = article_with_photo.lead_caption.photo
+    shutil.rmtree(media_root / "renditions")
+    Photo.objects.filter(pk=photo.pk).update(renditions_key="")
+    html = client.get(article_with_photo.get_absolute_url()).text
+    url = re.search(r"(/photos/\S+/full-640\.webp) 640w", html).group(1)
+    full_disk(settings)
+
+    response = client.get(url)
+
+    assert response.status_code == 200  # made afresh, served from memory: slower, not broken
+    assert response["Content-Type"] == "image/webp"
+    assert b"".join(response).startswith(b"RIFF")
+    assert not any(name.startswith("renditions/") for name in media_files())

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from articles import search
@@ -331,3 +331,69 @@ def test_search_install_upgrades_an_index_made_by_an_earlier_version(client, mak
     call_command("rebuild_search_index", stdout=io.StringIO())
     page = results_page(client, q="glacier")
     assert page.index("Glacier Retreats") < page.index("Markets Calm")
+
+
+EXTREME_DATES = ["0001-01-01", "0001-01-02", "1900-01-01", "9999-12-30", "9999-12-31"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14, UTC-11
+@pytest.mark.parametrize("name", ["since", "until"])
+@pytest.mark.parametrize("day", EXTREME_DATES)
+def test_the_first_and_last_days_are_valid_date_filters(client, settings, published_article, zone, name, day):
+    settings.TIME_ZONE = zone
+
+    response = client.get("/search/", {"q": "floods", name: day})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The story, published now, is found since a day in the past and until a day in the future.
+    in_the_past = day < "5000"
+    assert ("Floods Hit the Coast" in page) == (in_the_past if name == "since" else not in_the_past)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["2026-02-30", "31/12/9999", "10000-01-01", "0000-01-01", "-1", "\x00", "٢٠٢٦-٠١-٠١"])
+def test_a_malformed_date_is_a_form_error_not_a_server_error(client, published_article, day):
+    response = client.get("/search/", {"q": "floods", "until": day})
+
+    assert response.status_code == 200
+    assert 'class="error"' in response.content.decode()
+
+
+# Query strings as anyone may type or forge them: every filter, in any combination, repeated, with dates
+# from year 1 to 9999, malformed ones, odd unicode, control characters and bytes that are not UTF-8.
+odd_text = st.text(st.characters(codec="utf-8"), max_size=40)
+dates = st.one_of(
+    st.sampled_from(EXTREME_DATES),
+    st.sampled_from(["2026-02-30", "9999-12-32", "10000-01-01", "0000-00-00", "1-1-1", ""]),
+    st.dates().map(lambda day: day.isoformat()),
+    odd_text,
+)
+values = {
+    "q": odd_text,
+    "since": dates,
+    "until": dates,
+    "page": st.one_of(st.integers(-(2**70), 2**70).map(str), st.sampled_from(["last", "0", "1e9", "NaN"]), odd_text),
+    "section": st.one_of(st.sampled_from(["news", "world", "NEWS", ""]), odd_text),
+    "credit": odd_text,
+}
+# Each filter present or not, then a few more pairs: repeated keys, raw bytes.
+params = st.tuples(
+    st.fixed_dictionaries({}, optional=values).map(lambda chosen: list(chosen.items())),
+    st.lists(st.tuples(st.sampled_from(sorted(values)), st.binary(max_size=12) | odd_text), max_size=3),
+).map(lambda parts: parts[0] + parts[1])
+
+
+@pytest.mark.django_db
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=params)
+@example(params=[("until", "9999-12-31")])  # was a 500: the day after it overflowed
+@example(params=[("since", "0001-01-01"), ("until", "9999-12-31"), ("page", "99999999999999999999")])
+@example(params=[("q", "\x00"), ("credit", "\x00"), ("section", "\x00"), ("since", "\x00")])
+def test_no_search_query_string_is_a_server_error(client, published_article, params):
+    from urllib.parse import urlencode
+
+    response = client.get(f"/search/?{urlencode(params)}")
+
+    assert response.status_code < 500, params
