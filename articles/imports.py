@@ -11,6 +11,7 @@ which editors' saves wait for, so it must not also wait for the parser; a bad st
 anything is written.
 """
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -19,7 +20,6 @@ import pickle
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -45,6 +45,7 @@ def import_run(
     skip_invalid=False,
     progress=None,
     user=None,
+    lock_wait=None,
 ):
     """Import dumps in one transaction and return the Outcome.
 
@@ -52,7 +53,9 @@ def import_run(
     ImportFailed, having written nothing, for a source that cannot be read, a database without sections,
     or (ImportAborted) the first bad story unless `skip_invalid`. `progress`, if given, is told which file
     is being read (`reading(name, raw_stream, size)`), called with the number of stories read after each
-    batch, told when writing starts (`writing()`, if it has that method), and `done()`.
+    batch, told when writing starts (`writing()`, if it has that method), and `done()`. On SQLite the run
+    waits up to `lock_wait` seconds for the write lock (another import writing), by default as long as any
+    write does (the settings' busy timeout: a request must not wait longer).
     """
     started = time.monotonic()
     dumps = list(expand(sources))
@@ -67,7 +70,7 @@ def import_run(
             progress.writing()
         writing = time.monotonic()
         # A dry run writes nothing, so it needs no transaction (which on SQLite would take the write lock).
-        with nullcontext() if dry_run else transaction.atomic():
+        with contextlib.nullcontext() if dry_run else waiting_for_the_write_lock(lock_wait), transaction.atomic():
             for dump, digest, spool, tally in prepared:
                 if spool is None:  # the ledger said unchanged; if no longer, it is read now, inside the transaction
                     with dump.open() as raw:
@@ -163,6 +166,23 @@ class Spool:
         self.file.close()
 
 
+@contextlib.contextmanager
+def waiting_for_the_write_lock(seconds):
+    """On SQLite, wait up to `seconds` (None: the busy timeout) for the write lock that a transaction takes."""
+    if seconds is None or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        usual = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {usual}")
+
+
 def import_limits():
     """The parser's limits, from the settings (DJANGO_IMPORT_MAX_LINE_KB, ..._STORY_KB, ..._DUMP_MB)."""
     return Limits(
@@ -240,7 +260,7 @@ class StandardInput:
     name = "-"
 
     def open(self):
-        return nullcontext(sys.stdin.buffer)  # not ours to close
+        return contextlib.nullcontext(sys.stdin.buffer)  # not ours to close
 
     def digest(self):
         return ""

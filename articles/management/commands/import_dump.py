@@ -7,6 +7,9 @@ from articles.importer import ImportAborted, ImportFailed
 from articles.imports import import_run
 from articles.models import Article, Section
 
+# On SQLite, how long a run waits for another import to finish writing (requests wait the busy timeout only).
+LOCK_WAIT = 600
+
 
 class Command(BaseCommand):
     help = (
@@ -39,6 +42,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 skip_invalid=options["skip_invalid"],
                 progress=Progress(self.stdout, options["verbosity"]),
+                lock_wait=LOCK_WAIT,
             )
         except ImportAborted as exc:
             raise CommandError(f"{exc.error} (nothing imported; --skip-invalid imports the valid stories)") from None
