@@ -21,6 +21,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import OperationalError
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponseRedirect
@@ -36,6 +37,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+
+from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, database_busy
 
 from . import history, merge
 from .dump import MB
@@ -70,7 +73,7 @@ class RoutingRuleInline(admin.TabularInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(BusyAwareAdmin):
     list_display = ["name", "slug", "order", "is_default"]
     list_editable = ["order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -79,7 +82,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(BusyAwareAdmin):
     list_display = ["keyword", "section", "weight"]
     list_editable = ["weight"]
     list_filter = ["section"]
@@ -478,7 +481,7 @@ class ArticleForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
     form = ArticleForm
     list_display = [
         "headline",
@@ -697,7 +700,7 @@ class ArticleAdmin(VersionAdmin):
             )
             return None
         if confirmed and form.is_valid():
-            done, conflicts, unpublishable = 0, [], []
+            done, conflicts, unpublishable, waiting = 0, [], [], []
             for article in articles:
                 message = apply(article, form.cleaned_data)
                 # Whatever the action, a story it leaves public must pass the publication rules.
@@ -712,8 +715,17 @@ class ArticleAdmin(VersionAdmin):
                 except EditConflict:
                     conflicts.append(str(article))
                     continue
+                except OperationalError as exc:  # each story is saved on its own: say which ones were not
+                    if not database_busy(exc):
+                        raise
+                    waiting = articles[articles.index(article) :]
+                    break
                 done += 1
             self.message_user(request, f"{verb}: {done} {'story' if done == 1 else 'stories'} done.")
+            if waiting:
+                self.message_user(
+                    request, f"{BUSY_MESSAGE} Not changed yet: {', '.join(map(str, waiting))}.", messages.ERROR
+                )
             for refusal in unpublishable:
                 self.message_user(request, f"Not changed, because it cannot be published: {refusal}", messages.ERROR)
             if conflicts:
@@ -1092,7 +1104,7 @@ class AltTextFilter(admin.SimpleListFilter):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(BusyAwareAdmin):
     form = StoredPhotoForm  # a full disk is a form error, not a 500 part-way through the save
     list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
     list_filter = [ImageFilter, AltTextFilter]
@@ -1159,7 +1171,7 @@ class PhotoAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreviewLink)
-class PreviewLinkAdmin(admin.ModelAdmin):
+class PreviewLinkAdmin(BusyAwareAdmin):
     list_display = ["article", "created_by", "created_at", "expires_at", "revoked_at"]
     list_select_related = ["article", "created_by"]
     readonly_fields = ["article", "revision", "created_by", "created_at", "expires_at"]

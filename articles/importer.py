@@ -1,8 +1,10 @@
 """Write parsed stories to the database in batches, and say what happened to each.
 
-The caller owns the transaction (`articles.imports.import_run` wraps a whole run in one), so a failure
-anywhere leaves the database as it was. Stories are recognised by a key derived from the headline; the
-hash of the text as imported tells "changed at the source" from "changed by an editor".
+Two steps: `prepare` checks a file's records and gets them ready (keys, hashes, sections, publication
+problems) without touching the database, and `write_file` writes them. The caller owns the transaction
+(`articles.imports.import_run` prepares a whole run first, then writes it in one), so a failure anywhere
+leaves the database as it was. Stories are recognised by a key derived from the headline; the hash of the
+text as imported tells "changed at the source" from "changed by an editor".
 """
 
 import hashlib
@@ -10,6 +12,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import NamedTuple
 
 from django.db import connection, reset_queries
 from django.db.models import F, Q
@@ -17,7 +20,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .dump import DumpError
+from .dump import DumpError, StoryRecord
 from .models import Article, Caption, ImportedDump, Photo, RoutingRule, Section, content_hash
 from .workflow import may_change, may_change_photo, publication_problems
 
@@ -123,6 +126,18 @@ class Outcome:
         )
 
 
+class Ready(NamedTuple):
+    """A story checked and ready to write: its key and hash, the section it goes to if new (None on a dry run
+    of drafts, which routes nothing), and what stops it from being published (None unless imported as
+    published). Prepared before the run takes the database's write lock, and kept (pickled) until then."""
+
+    key: str
+    record: StoryRecord
+    digest: str
+    section_id: int | None
+    problems: list | None
+
+
 class ImportFailed(Exception):
     """A run that wrote nothing: its message, `file:line: problem` where there is a line, is for the person
     who started it."""
@@ -152,40 +167,59 @@ class Importer:
         # (and the file name shared by its stories) because it grows with the dump.
         self.seen = {}
         self.digest = ""  # of the file being imported
+        self.read = 0  # stories (and invalid ones) prepared so far
         self.slugs = Slugs()
 
-    def run_file(self, items, *, name, digest="", progress=None):
-        """Import one dump file's records. A byte-identical file that was imported before, all of whose
-        stories still carry its digest, is skipped without reading its records."""
+    def write_file(self, batches, *, name, digest="", tally=None):
+        """Write one dump file's prepared batches (from `prepare`, which counted its duplicates and invalid
+        stories in `tally`). A byte-identical file that was imported before, all of whose stories still carry
+        its digest, is skipped: asked here, inside the writing transaction, as a run that imported it
+        meanwhile has committed by now (`lock_dump`)."""
         if digest and not self.dry_run:
             lock_dump(digest)
         if digest and self._unchanged_since(digest):
             return self.outcome
         self.digest = digest
         created, updated, total = self.outcome.created, self.outcome.updated, self.outcome.total
-        self.run(items, progress)
+        if tally is not None:
+            self.outcome.unchanged += tally.unchanged
+            self.outcome.errors += tally.errors
+        for ready in batches:
+            self._write_batch(ready)
+            reset_queries()  # with DEBUG on, Django keeps every query: memory would grow with the dump
         created, updated = self.outcome.created - created, self.outcome.updated - updated
         total = self.outcome.total - total
         if digest and not self.dry_run and total and created + updated == total:
             ImportedDump.objects.update_or_create(digest=digest, defaults={"name": stored_name(name), "stories": total})
         return self.outcome
 
-    def _unchanged_since(self, digest):
+    def known_unchanged(self, digest):
+        """Whether the ledger says this file needs no reading (asked again by write_file, which decides)."""
         dump = ImportedDump.objects.filter(digest=digest).first()
-        if dump is None or Article.objects.filter(source_digest=digest).count() != dump.stories:
+        return dump is not None and Article.objects.filter(source_digest=digest).count() == dump.stories
+
+    def _unchanged_since(self, digest):
+        if not self.known_unchanged(digest):
             return False
-        self.outcome.unchanged += dump.stories
+        self.outcome.unchanged += ImportedDump.objects.get(digest=digest).stories
         return True
 
-    def run(self, items, progress=None):
-        """Import records from an iterable of StoryRecord/DumpError; return the Outcome."""
+    def run(self, items):
+        """Import records from an iterable of StoryRecord/DumpError (preparing and writing a batch at a time);
+        return the Outcome."""
+        for ready in self.prepare(items, self.outcome):
+            self._write_batch(ready)
+            reset_queries()
+        return self.outcome
+
+    def prepare(self, items, tally):
+        """Check records and get them ready to write, without the database: yield lists of Ready stories, a
+        batch at a time. A bad story raises ImportAborted here, before anything is written (unless
+        skip_invalid: then it goes into `tally`, an Outcome, with the stories given twice)."""
         items = iter(items)
         while batch := self._next_batch(items):
-            self._import_batch(batch)
-            reset_queries()  # with DEBUG on, Django keeps every query: memory would grow with the dump
-            if progress:
-                progress(self.outcome)
-        return self.outcome
+            self.read += len(batch)
+            yield self._prepare_batch(batch, tally)
 
     def _next_batch(self, items):
         """Up to BATCH_SIZE items; a run that stops at the first bad story ends the batch there, so as not to
@@ -199,18 +233,18 @@ class Importer:
                 break
         return batch
 
-    def _reject(self, error):
+    def _reject(self, error, tally=None):
         if error.fatal:  # the rest of the file is unreadable: --skip-invalid would import a truncated dump
             raise ImportFailed(str(error))
         if not self.skip_invalid:
             raise ImportAborted(error)
-        self.outcome.errors.append(error)
+        (tally or self.outcome).errors.append(error)
 
-    def _import_batch(self, batch):
-        records = {}
+    def _prepare_batch(self, batch, tally):
+        ready = []
         for item in batch:
             if isinstance(item, DumpError):
-                self._reject(item)
+                self._reject(item, tally)
                 continue
             key = source_key(item.headline)
             digest = record_hash(item)
@@ -224,28 +258,50 @@ class Importer:
                             item.line,
                             f"headline already used by a different story at {first_source}:{first_line}",
                             headline=item.headline,
-                        )
+                        ),
+                        tally,
                     )
                 else:
-                    self.outcome.unchanged += 1
+                    tally.unchanged += 1
                 continue
             self.seen[compact] = (bytes.fromhex(digest), item.source, item.line)
-            records[key] = (item, digest)
+            # Routed and checked against the publication rules here, where it costs no one the write lock;
+            # only new stories use them (an update keeps its section and status).
+            section = problems = None
+            if self.status == Article.Status.PUBLISHED or not self.dry_run:
+                section = self.route(item)
+            if self.status == Article.Status.PUBLISHED:
+                problems = self._problems(item, section)
+            ready.append(Ready(key, item, digest, section.pk if section else None, problems))
+        return ready
+
+    def _problems(self, record, section):
+        """Why this story, were it new, could not be published as the import would save it (empty if nothing)."""
+        article = build_article(record, section, "", "", "", self.status, timezone.now())
+        captions = [
+            Caption(article=article, photo=Photo(credit=c.credit), text=c.text, order=order, is_lead=order == 0)
+            for order, c in enumerate(record.captions)
+        ]
+        return publication_problems(article, captions)
+
+    def _write_batch(self, ready):
+        records = {story.key: story for story in ready}
         if not records:
             return
 
         # Most stories of a re-imported dump are unchanged: compare hashes before loading any text.
         known = dict(Article.objects.filter(source_key__in=records).values_list("source_key", "import_hash"))
-        changed = [key for key, (_, digest) in records.items() if key in known and known[key] != digest]
+        changed = [key for key, story in records.items() if key in known and known[key] != story.digest]
         existing = {
             article.source_key: article
             for article in Article.objects.filter(source_key__in=changed).prefetch_related("captions__photo")
         }
         new = []
-        for key, (record, digest) in records.items():
+        for key, story in records.items():
+            record, digest = story.record, story.digest
             article = existing.get(key)
             if key not in known:
-                new.append((key, record, digest))
+                new.append(story)
             elif known[key] == digest:
                 self.outcome.unchanged += 1
             elif refusal := refused_update(self.user, article):
@@ -260,17 +316,17 @@ class Importer:
         self._create(new)
 
     def _create(self, new):
-        now = timezone.now()
-        sections = None  # routed once, and only when needed: a dry run of drafts needs no sections
         if self.status == Article.Status.PUBLISHED:
-            sections = [self.route(record) for _, record, _ in new]
-            new, sections = self._publishable(new, sections, now)
+            for story in [story for story in new if story.problems]:
+                message = f"cannot be published: {' '.join(story.problems)}"
+                self._reject(DumpError(story.record.source, story.record.line, message, headline=story.record.headline))
+            new = [story for story in new if not story.problems]
         self.outcome.created += len(new)
         if self.dry_run or not new:
             return
-        if sections is None:
-            sections = [self.route(record) for _, record, _ in new]
-        slugs = self.slugs.allocate([record.headline for _, record, _ in new])
+        now = timezone.now()
+        records = [story.record for story in new]
+        slugs = self.slugs.allocate([record.headline for record in records])
         published = self.status == Article.Status.PUBLISHED
         articles = Rows(
             Article,
@@ -284,10 +340,10 @@ class Importer:
         # Captions go in before their stories (foreign keys are checked at commit), so that the search
         # index reads a story's captions when the story is inserted instead of re-indexing it per caption.
         article_ids = articles.new_ids(len(new))
-        section_ids = [section.pk for section in sections]
+        section_ids = [story.section_id for story in new]
         credits = [
             (article_id, order, caption)
-            for article_id, (_, record, _) in zip(article_ids, new, strict=True)
+            for article_id, record in zip(article_ids, records, strict=True)
             for order, caption in enumerate(record.captions)
         ]
         if credits:
@@ -304,40 +360,20 @@ class Importer:
             [
                 (
                     article_id,
-                    record.headline,
+                    story.record.headline,
                     slug,
-                    section_id,
-                    "\n\n".join(record.paragraphs),
-                    record.language,
-                    key,
-                    stored_name(record.source),
-                    digest,
+                    story.section_id,
+                    "\n\n".join(story.record.paragraphs),
+                    story.record.language,
+                    story.key,
+                    stored_name(story.record.source),
+                    story.digest,
                 )
-                for article_id, section_id, (key, record, digest), slug in zip(
-                    article_ids, section_ids, new, slugs, strict=True
-                )
+                for article_id, story, slug in zip(article_ids, new, slugs, strict=True)
             ]
         )
         self.outcome.created_ids += article_ids
         self.outcome.section_ids.update(section_ids)
-
-    def _publishable(self, new, sections, now):
-        """The new stories (and their sections) that pass the publication rules as they will be saved; the
-        others are rejected like invalid stories. Checked in memory: the stories are not written yet."""
-        kept, kept_sections = [], []
-        for (key, record, digest), section in zip(new, sections, strict=True):
-            article = build_article(record, section, "", key, digest, self.status, now)
-            captions = [
-                Caption(article=article, photo=Photo(credit=c.credit), text=c.text, order=order, is_lead=order == 0)
-                for order, c in enumerate(record.captions)
-            ]
-            if problems := publication_problems(article, captions):
-                message = f"cannot be published: {' '.join(problems)}"
-                self._reject(DumpError(record.source, record.line, message, headline=record.headline))
-                continue
-            kept.append((key, record, digest))
-            kept_sections.append(section)
-        return kept, kept_sections
 
     def _update(self, article, record, digest):
         """Apply a change made at the source, unless an editor saved the story meanwhile."""
@@ -477,8 +513,8 @@ def build_article(record, section, slug, key, digest, status, now):
 def lock_dump(digest):
     """Make a second run importing the same file at the same time wait for the first to commit, and then find
     it in the ledger ("unchanged") instead of failing on the stories' unique keys. PostgreSQL: an advisory lock
-    on the file's digest, released with the transaction. SQLite needs none: a run holds the write lock from its
-    start (transaction_mode IMMEDIATE)."""
+    on the file's digest, released with the transaction. SQLite needs none: a run writes holding the write lock
+    (transaction_mode IMMEDIATE), so the other run has committed by the time this one asks the ledger."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(digest[:15], 16)])

@@ -4,15 +4,22 @@
 or gzip), skips a file the ledger knows unchanged, writes everything in one transaction, then tells the page
 cache, so that readers see the new stories whichever way they came in. Callers only turn options into
 arguments and the Outcome (or ImportFailed) into words for their user.
+
+The run reads and checks every story before it starts writing, and keeps them (pickled, in a temporary file
+past a few megabytes) until then: on SQLite the writing transaction holds the database's only write lock,
+which editors' saves wait for, so it must not also wait for the parser; a bad story stops the run before
+anything is written.
 """
 
+import contextlib
 import gzip
 import hashlib
 import io
 import logging
+import pickle
 import sys
+import tempfile
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -20,12 +27,13 @@ from django.db import IntegrityError, connection, transaction
 
 from .cache import stories_changed
 from .dump import KB, MB, Limits, parse
-from .importer import ImportAborted, Importer, ImportFailed
+from .importer import ImportAborted, Importer, ImportFailed, Outcome
 from .models import Article
 
 log = logging.getLogger("newsroom.import")
 ANALYZE_AFTER = 1000  # stories written by one run
 GZIP_MAGIC = b"\x1f\x8b"
+SPOOL_MEMORY = 16 * MB  # prepared stories kept in memory before they go to a temporary file
 
 
 def import_run(
@@ -37,40 +45,54 @@ def import_run(
     skip_invalid=False,
     progress=None,
     user=None,
+    lock_wait=None,
 ):
     """Import dumps in one transaction and return the Outcome.
 
     `sources` are paths (files or directories, "-" for standard input) or StoredDump uploads. Raises
     ImportFailed, having written nothing, for a source that cannot be read, a database without sections,
     or (ImportAborted) the first bad story unless `skip_invalid`. `progress`, if given, is told which file
-    is being read (`reading(name, raw_stream, size)`), called with the Outcome after each batch, and `done()`.
+    is being read (`reading(name, raw_stream, size)`), called with the number of stories read after each
+    batch, told when writing starts (`writing()`, if it has that method), and `done()`. On SQLite the run
+    waits up to `lock_wait` seconds for the write lock (another import writing), by default as long as any
+    write does (the settings' busy timeout: a request must not wait longer).
     """
     started = time.monotonic()
     dumps = list(expand(sources))
     run = {"files": [dump.name for dump in dumps], "dry_run": dry_run, "user": user.pk if user else None}
     importer = Importer(section=section, status=status, dry_run=dry_run, skip_invalid=skip_invalid, user=user)
     limits = import_limits()
+    prepared = []
     try:
-        with transaction.atomic():
-            for dump in dumps:
-                with dump.open() as raw:
-                    stream = decompressed(raw)
-                    if progress:
-                        progress.reading(dump.name, raw, dump.size())
-                    importer.run_file(
-                        parse(stream, dump.name, limits), name=dump.name, digest=dump.digest(), progress=progress
-                    )
+        for dump in dumps:
+            prepared.append(prepare(importer, dump, limits, progress))
+        if progress and hasattr(progress, "writing"):
+            progress.writing()
+        writing = time.monotonic()
+        # A dry run writes nothing, so it needs no transaction (which on SQLite would take the write lock).
+        with contextlib.nullcontext() if dry_run else waiting_for_the_write_lock(lock_wait), transaction.atomic():
+            for dump, digest, spool, tally in prepared:
+                if spool is None:  # the ledger said unchanged; if no longer, it is read now, inside the transaction
+                    with dump.open() as raw:
+                        batches = importer.prepare(parse(decompressed(raw), dump.name, limits), tally)
+                        importer.write_file(batches, name=dump.name, digest=digest, tally=tally)
+                else:
+                    importer.write_file(spool, name=dump.name, digest=digest, tally=tally)
+        writing = time.monotonic() - writing
     except ImportAborted as exc:
         log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
         raise
     except IntegrityError as exc:
         # Another run wrote the same stories meanwhile (two imports of one dump wait for each other instead:
-        # Importer.run_file); this run wrote nothing, and running it again finds them.
+        # Importer.write_file); this run wrote nothing, and running it again finds them.
         log.warning("import collided with another: %s", exc, extra=run)
         raise ImportFailed(
             "another import wrote some of the same stories at the same time; nothing was imported, run it again"
         ) from None
     finally:
+        for _, _, spool, _ in prepared:
+            if spool is not None:
+                spool.close()
         if progress:
             progress.done()
     outcome = importer.outcome
@@ -93,9 +115,72 @@ def import_run(
                 "errors": len(outcome.errors),
             },
             "seconds": round(time.monotonic() - started, 3),
+            "writing_seconds": round(writing, 3),  # on SQLite, how long editors' saves had to wait at most
         },
     )
     return outcome
+
+
+def prepare(importer, dump, limits, progress=None):
+    """Read and check one dump, outside any transaction: (dump, its digest, a Spool of its Ready batches, the
+    tally of its duplicates and invalid stories). The Spool is None for a file the ledger knows unchanged."""
+    tally = Outcome()
+    digest = dump.digest()
+    if digest and importer.known_unchanged(digest):
+        return dump, digest, None, tally
+    spool = Spool()
+    try:
+        with dump.open() as raw:
+            stream = decompressed(raw)
+            if progress:
+                progress.reading(dump.name, raw, dump.size())
+            for batch in importer.prepare(parse(stream, dump.name, limits), tally):
+                spool.add(batch)
+                if progress:
+                    progress(importer.read)
+    except BaseException:
+        spool.close()
+        raise
+    return dump, digest, spool, tally
+
+
+class Spool:
+    """Prepared batches kept until the write: in memory up to SPOOL_MEMORY bytes, then in a temporary file, so
+    that memory stays flat however large the run. Pickle is safe here: this process wrote what it reads."""
+
+    def __init__(self):
+        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+
+    def add(self, batch):
+        pickle.dump(batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __iter__(self):
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)
+            except EOFError:
+                return
+
+    def close(self):
+        self.file.close()
+
+
+@contextlib.contextmanager
+def waiting_for_the_write_lock(seconds):
+    """On SQLite, wait up to `seconds` (None: the busy timeout) for the write lock that a transaction takes."""
+    if seconds is None or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        usual = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {usual}")
 
 
 def import_limits():
@@ -175,7 +260,7 @@ class StandardInput:
     name = "-"
 
     def open(self):
-        return nullcontext(sys.stdin.buffer)  # not ours to close
+        return contextlib.nullcontext(sys.stdin.buffer)  # not ours to close
 
     def digest(self):
         return ""

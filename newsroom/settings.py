@@ -54,7 +54,7 @@ if ADMIN_URL == "/":
     raise ImproperlyConfigured("DJANGO_ADMIN_URL must not be empty: the admin cannot live at the site's root.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "newsroom.admin.NewsroomAdminConfig",  # django.contrib.admin, coping with imports (newsroom/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -134,12 +134,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers keep reading while an import writes; IMMEDIATE avoids lock-upgrade deadlocks.
+    # WAL lets readers keep reading while an import writes; IMMEDIATE avoids lock-upgrade deadlocks (the
+    # admin's pages that only read begin DEFERRED instead: newsroom/admin.py). A write waits up to `timeout`
+    # seconds for the write lock, which an import holds while it writes; then an editor is told to save again
+    # (an import itself waits longer: articles/imports.py).
     # Connections are kept, as on PostgreSQL: opening one (Django registers its SQL functions, SQLite
     # reads the schema) cost 2.5 ms, half the time of an article page (bench/pages.py).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": 5,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 

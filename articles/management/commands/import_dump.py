@@ -7,6 +7,9 @@ from articles.importer import ImportAborted, ImportFailed
 from articles.imports import import_run
 from articles.models import Article, Section
 
+# On SQLite, how long a run waits for another import to finish writing (requests wait the busy timeout only).
+LOCK_WAIT = 600
+
 
 class Command(BaseCommand):
     help = (
@@ -39,6 +42,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 skip_invalid=options["skip_invalid"],
                 progress=Progress(self.stdout, options["verbosity"]),
+                lock_wait=LOCK_WAIT,
             )
         except ImportAborted as exc:
             raise CommandError(f"{exc.error} (nothing imported; --skip-invalid imports the valid stories)") from None
@@ -74,12 +78,15 @@ class Progress:
         self.started = time.monotonic()
         self.shown = False
         self.file = None
+        self.read = 0
+        self.width = 0
 
     def reading(self, name, raw, size):
         """The file now being read: the share of it already read is shown when its size is known."""
         self.file = (Path(name).name, raw, max(size, 1)) if size is not None else None
 
-    def __call__(self, outcome):
+    def __call__(self, read):
+        """`read` stories (valid or not) have been read and checked so far."""
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -87,8 +94,17 @@ class Progress:
         if self.file:
             name, raw, size = self.file
             where = f"{name} {min(raw.tell() / size, 1):.0%}, "
-        line = f"\r{where}{outcome.total:,} stories read ({outcome.total / elapsed:,.0f}/s)"
-        self.stdout.write(line, ending="")
+        self.show(f"{where}{read:,} stories read ({read / elapsed:,.0f}/s)")
+        self.read = read
+
+    def writing(self):
+        """Every story is read and checked; the run now writes them, in one transaction."""
+        if self.enabled and self.shown:
+            self.show(f"{self.read:,} stories read; writing them")
+
+    def show(self, line):
+        self.stdout.write(f"\r{line.ljust(self.width)}", ending="")  # padded over a longer line before it
+        self.width = len(line)
         self.stdout.flush()
         self.shown = True
 
