@@ -94,3 +94,17 @@ class FullDiskStorage(MediaStorage):
 def full_disk(settings):
     """Point the default (media) storage at a full disk (STORAGES override)."""
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "tests.photos.FullDiskStorage"}}
+
+
+def submit(file):
+    """The photo form as the admin's, posted with this file: saved if valid; the form either way."""
+    from django.forms import modelform_factory  # here: bench/ imports this module before Django is set up
+
+    from articles.models import Photo
+
+    form = modelform_factory(Photo, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])(
+        data={"alt_text": "A street", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5}, files={"image": file}
+    )
+    if form.is_valid():
+        form.save()
+    return form

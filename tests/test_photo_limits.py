@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.forms import modelform_factory
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,18 +14,7 @@ from PIL import Image
 
 from articles import images, renditions
 from articles.models import Article, Caption, Photo
-from tests.photos import gif_built_by_hand, upload
-
-PhotoForm = modelform_factory(Photo, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])
-
-
-def submit(file):
-    form = PhotoForm(
-        data={"alt_text": "A street", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5}, files={"image": file}
-    )
-    if form.is_valid():
-        form.save()
-    return form
+from tests.photos import gif_built_by_hand, submit, upload
 
 
 def animated_gif(frames, size=(1, 1), duration=40):

@@ -14,19 +14,9 @@ from tests.photos import (
     full_disk,
     image_bytes,
     png_declaring,
+    submit,
     upload,
 )
-
-PhotoForm = modelform_factory(Photo, fields=["image", "alt_text", "credit", "focal_x", "focal_y"])
-
-
-def submit(file):
-    form = PhotoForm(
-        data={"alt_text": "A street", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5}, files={"image": file}
-    )
-    if form.is_valid():
-        form.save()
-    return form
 
 
 def assert_refused(form, code, words, media_files):

@@ -15,7 +15,6 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
 
 from bench import corpus
 from tests.production import BASE_DIR, Browser, free_port, gunicorn, manage, postgres_database, production_env
@@ -148,7 +147,6 @@ def desk_keeps_working(tmp_path, env, story_id, writing):
     return saved
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's single write lock; PostgreSQL: the test below")
 def test_sqlite_desk_keeps_working_during_an_import(tmp_path, static_root):
     database = tmp_path / "db.sqlite3"
     env, story_id = site_env(tmp_path, static_root, f"sqlite:///{database}")
@@ -156,7 +154,6 @@ def test_sqlite_desk_keeps_working_during_an_import(tmp_path, static_root):
     print("the save during the write was", "refused, then saved again" if saved.status == 200 else "saved")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's row locks; SQLite: the test above")
 def test_postgres_editor_saves_during_an_import(tmp_path, static_root):
     with postgres_database() as url:
         env, story_id = site_env(tmp_path, static_root, url)
