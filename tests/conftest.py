@@ -20,6 +20,8 @@ def fresh_cache():
     """The cache outlives a test's database rollback: pages cached by one test must not leak into the next,
     nor one test's cache failure pause the next test's cache."""
     page_cache._cache_paused_until = 0.0
+    page_cache._recent.clear()  # versions read in another test's database
+    page_cache._kept.clear()
     if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
         cache.clear()
     else:  # REDIS_URL is set: never flush a Redis others may use; this test's keys go under a prefix of its own
