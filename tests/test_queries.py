@@ -27,6 +27,7 @@ def no_page_cache(settings, monkeypatch):
     settings.PAGE_CACHE_SECONDS = 0
     # Every request reads the page versions (a worker under load reuses them for a moment): counted each time.
     monkeypatch.setattr(page_cache, "FRESH_FOR", 0)
+    connection.features.supports_json_field  # noqa: B018 -- SQLite's one-time probe, once per connection: not the page's
 
 
 @pytest.fixture
