@@ -254,11 +254,10 @@ class EmbargoedFilter(admin.SimpleListFilter):
         return [("yes", "Scheduled (embargoed)"), ("no", "Not scheduled")]
 
     def queryset(self, request, queryset):
-        embargoed = Q(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
         if self.value() == "yes":
-            return queryset.filter(embargoed)
+            return queryset.embargoed()
         if self.value() == "no":
-            return queryset.exclude(embargoed)
+            return queryset.exclude(pk__in=Article.objects.embargoed().values("pk"))
         return queryset
 
 
@@ -524,7 +523,7 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, article):
-        if article.status == Article.Status.PUBLISHED and article.published_at > timezone.now():
+        if article.is_embargoed:
             when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
             return format_html('<strong class="scheduled">Scheduled for {}</strong>', when)
         return article.get_status_display()
@@ -538,7 +537,7 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
     @admin.display(description="Readers see it")
     def visibility(self, article):
         now = timezone.now()
-        if article.status == Article.Status.PUBLISHED and article.published_at > now:
+        if article.is_embargoed:
             when = timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M")
             return f"Not yet: scheduled, goes live by itself at {when} (in {timesince(now, article.published_at)})."
         if article.status == Article.Status.PUBLISHED:
@@ -1069,7 +1068,7 @@ def shared_preview_url(link):
 
 
 def status_in_words(article):
-    if article.status == Article.Status.PUBLISHED and article.published_at > timezone.now():
+    if article.is_embargoed:
         return "scheduled"
     return article.get_status_display().lower()
 

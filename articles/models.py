@@ -222,6 +222,12 @@ class Article(models.Model):
         return results
 
     @property
+    def is_embargoed(self):
+        """What ArticleQuerySet.embargoed() selects, for a story in hand: published, its time still to come."""
+        published = self.status == self.Status.PUBLISHED and self.published_at is not None
+        return published and self.published_at > timezone.now()
+
+    @property
     def paragraphs(self):
         return text.paragraphs(self.body)
 
