@@ -155,9 +155,11 @@ class CaptionFormSet(forms.BaseInlineFormSet):
         if theirs == base or mine == theirs:
             return
         if mine == base:
-            # Nothing of this form will be saved, so its copies of captions deleted meanwhile do not matter.
+            # Nothing of this form will be saved, so its copies of captions deleted meanwhile do not matter;
+            # the story is saved with the stored captions, and they must pass the publication rules.
             self.kept_theirs = True
             self._errors = [ErrorDict() for _ in self._errors]
+            self._non_form_errors = self.error_class(publication_problems(self.instance), renderer=self.renderer)
             return
         self.refused = True
         self._non_form_errors.append(
@@ -169,7 +171,7 @@ class CaptionFormSet(forms.BaseInlineFormSet):
         )
 
     def is_valid(self):
-        return super().is_valid() or self.kept_theirs
+        return super().is_valid() or (self.kept_theirs and not self._non_form_errors)
 
     def clean(self):
         super().clean()

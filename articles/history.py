@@ -76,10 +76,6 @@ def changes(before, after):
     ]
 
 
-def current_state(article):
-    return state_fields(article, article.captions.select_related("photo"))
-
-
 def version_at(article, version_number):
     """The stored Version of the story at a given `version` number, if reversion recorded it."""
     for version in Version.objects.get_for_object(article).select_related("revision__user"):

@@ -181,12 +181,12 @@ class Importer:
             return self.outcome
         self.digest = digest
         created, updated, total = self.outcome.created, self.outcome.updated, self.outcome.total
-        if tally is not None:
-            self.outcome.unchanged += tally.unchanged
-            self.outcome.errors += tally.errors
         for ready in batches:
             self._write_batch(ready)
             reset_queries()  # with DEBUG on, Django keeps every query: memory would grow with the dump
+        if tally is not None:  # after the batches: a file read only now (see import_run) counts as it is read
+            self.outcome.unchanged += tally.unchanged
+            self.outcome.errors += tally.errors
         created, updated = self.outcome.created - created, self.outcome.updated - updated
         total = self.outcome.total - total
         if digest and not self.dry_run and total and created + updated == total:

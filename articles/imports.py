@@ -70,7 +70,11 @@ def import_run(
             progress.writing()
         writing = time.monotonic()
         # A dry run writes nothing, so it needs no transaction (which on SQLite would take the write lock).
-        with contextlib.nullcontext() if dry_run else waiting_for_the_write_lock(lock_wait), transaction.atomic():
+        writes = contextlib.ExitStack()
+        if not dry_run:
+            writes.enter_context(waiting_for_the_write_lock(lock_wait))
+            writes.enter_context(transaction.atomic())
+        with writes:
             for dump, digest, spool, tally in prepared:
                 if spool is None:  # the ledger said unchanged; if no longer, it is read now, inside the transaction
                     with dump.open() as raw:

@@ -14,6 +14,8 @@ from django.core import signing
 from django.db.models import Model
 from django.utils import timezone
 
+from .text import unify_line_breaks
+
 SALT = "articles.edit-base"
 
 
@@ -29,7 +31,7 @@ def text(value):
         return str(value)
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    return str(value).replace("\r\n", "\n").strip()
+    return unify_line_breaks(str(value)).strip()
 
 
 def sign(state):

@@ -5,12 +5,14 @@ import io
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
+from PIL import Image
 
 from articles.dump import parse
 from articles.importer import Importer
-from articles.models import Article, EditConflict, Section
+from articles.models import Article, Caption, EditConflict, Photo, Section
 from tests.admin_forms import load_change_form, read_form
 from tests.conftest import DATA, logged_in
 
@@ -202,3 +204,25 @@ def test_of_two_app_servers_saving_copies_read_at_the_same_version_the_later_is_
     assert results == {"A": "saved", "B": "refused"}
     article.refresh_from_db()
     assert (article.headline, article.version) == ("A", 2)
+
+
+@pytest.mark.django_db
+def test_publishing_over_captions_someone_added_meanwhile_obeys_the_publication_rules(
+    two_editors, make_article, media_root
+):
+    """Ben's captions are stale, so the story is saved with Ana's: they must pass the rules as his would."""
+    ana, ben = two_editors
+    draft = make_article("Harbour Plans", status=Article.Status.DRAFT)
+    url = change_url(draft)
+    ben_form = load_change_form(ben, url)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "navy").save(buffer, "PNG")
+    photo = Photo.objects.create(image=SimpleUploadedFile("harbour.png", buffer.getvalue()), credit="AFP")
+    Caption.objects.create(article=draft, photo=photo, text="The harbour at dawn.", is_lead=True)  # Ana's, no alt
+
+    response = ben.post(url, {**ben_form, "status": Article.Status.PUBLISHED})
+
+    assert response.status_code == 200  # the form again, with the reason, not a 403 that loses his edits
+    assert "needs alt text" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Article.Status.DRAFT
