@@ -42,10 +42,11 @@ from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, database_busy
 
 from . import history, merge
 from .dump import MB
-from .fields import LineFormField, ProseFormField, StoredPhotoForm
+from .fields import LineFormField, ProseFormField
 from .importer import ImportFailed
 from .imports import StoredDump, import_run
 from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
+from .photos.fields import StoredPhotoForm
 from .text import detect_language, paragraphs
 from .views import story_context
 from .workflow import (

@@ -11,13 +11,13 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from PIL import Image
 
-        from . import cache, signals
+        from . import pagecache, signals
 
         signals.connect()
-        cache.connect()
+        pagecache.connect()
         # SQLite drops a table's triggers when a migration rebuilds that table: put the search triggers back.
         post_migrate.connect(install_search, sender=self, dispatch_uid="articles.install_search")
-        # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/images.py); Pillow's
+        # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/photos/images.py); Pillow's
         # process-wide guard must not refuse, below that, a picture the settings allow.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000))
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .cache import sections_for
+from .pagecache import sections_for
 
 
 def site(request):

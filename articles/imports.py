@@ -25,10 +25,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from .cache import stories_changed
 from .dump import KB, MB, Limits, parse
 from .importer import ImportAborted, Importer, ImportFailed, Outcome
 from .models import Article
+from .pagecache import stories_changed
 
 log = logging.getLogger("newsroom.import")
 ANALYZE_AFTER = 1000  # stories written by one run

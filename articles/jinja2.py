@@ -19,8 +19,8 @@ from django.utils.safestring import mark_safe
 from jinja2 import ChainableUndefined, Environment, pass_environment
 from markupsafe import Markup
 
-from . import renditions
 from .models import PHOTO_FIELDS
+from .photos import renditions
 
 # As django.utils.html.json_script: nothing in the data can close the <script> element.
 JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

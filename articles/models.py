@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from . import renditions, text
-from .fields import LineField, PhotoImageField, ProseField
+from . import text
+from .fields import LineField, ProseField
+from .photos import renditions
+from .photos.fields import PhotoImageField
 
 logger = logging.getLogger(__name__)
 
@@ -500,7 +502,7 @@ class Freshness(models.Model):
     every process that uses the database (app servers, import_dump, shells), with or without Redis.
 
     A scope is "all" (every page), "site" (listings, feeds, search), "front:<section slug>" (the section's
-    newest stories, on its story pages) or "story:<path>" (one story's page); articles/cache.py says which
+    newest stories, on its story pages) or "story:<path>" (one story's page); articles/pagecache.py says which
     change bumps which. Cached pages are keyed by their scopes' versions, so a bump makes them stale
     everywhere at once.
     """

@@ -2,12 +2,12 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from . import feeds, views
-from .cache import cache_page_for_readers, story_page_scopes
+from .pagecache import cache_page_for_readers, story_page_scopes
 from .sitemaps import sitemaps
 
 app_name = "articles"
 
-# Public pages, feeds and searches go through the page cache for anonymous readers (articles/cache.py):
+# Public pages, feeds and searches go through the page cache for anonymous readers (articles/pagecache.py):
 # a change invalidates the pages that show it. Feed readers poll the feeds all day, and when news breaks
 # many readers search for the same words; each query (and page, and filter) is its own entry.
 urlpatterns = [

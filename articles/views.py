@@ -14,12 +14,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 from django.views.generic import ListView, TemplateView
 
-from . import cache, renditions, search
-from .cache import sections_for
+from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
 from .models import Article, Caption, Correction, Photo, Redirect, Section
+from .pagecache import sections_for
+from .photos import renditions
 from .text import xml_safe
 
 STORIES_PER_SECTION_ON_HOME = 4
@@ -37,7 +38,7 @@ def last_change(request, *args, **kwargs):
     so does the newest publication time, because an embargo lifts without anyone saving anything.
     Every public request asks, so each process reads it once per content version (and embargo).
     """
-    return cache.kept_until_release(request, "last-change", read_last_change)
+    return pagecache.kept_until_release(request, "last-change", read_last_change)
 
 
 def read_last_change():
@@ -172,7 +173,7 @@ class IndexView(TemplateView):
 
 def section_fronts(request):
     """The newest published stories of every section, as cards, newest first: the home page's groups and
-    every story page's related stories. Kept per content version (articles/cache.py)."""
+    every story page's related stories. Kept per content version (articles/pagecache.py)."""
 
     def read():
         sections = sections_for(request)
@@ -181,7 +182,7 @@ def section_fronts(request):
             fronts.setdefault(card.section_id, []).append(card)
         return fronts
 
-    return cache.kept_until_release(request, "fronts", read)
+    return pagecache.kept_until_release(request, "fronts", read)
 
 
 def latest_in_each(sections, count):
@@ -220,7 +221,7 @@ class SectionView(ListView):
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
         # Paginator.count is a cached_property: setting it is what the paginator will use.
-        paginator.count = cache.section_count(self.request, self.section)
+        paginator.count = pagecache.section_count(self.request, self.section)
         return paginator
 
     def get_context_data(self, **kwargs):

@@ -1,5 +1,5 @@
 """The bomb corpus: uploads built to cost a server time or memory, each judged in a child process of its own
-by the upload form's field (articles.fields.PhotoFormField, what the admin runs). Measured: the time the
+by the upload form's field (articles.photos.fields.PhotoFormField, what the admin runs). Measured: the time the
 judging takes in the child (wall and CPU; starting Python and Django is not the upload's cost, and takes
 seconds on a loaded machine), and the child's peak RSS (os.wait4, as bench/run.py's run_child), beside a
 baseline child that judges a 1x1 PNG.
@@ -40,7 +40,7 @@ def judge(path):
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from articles.fields import PhotoFormField
+    from articles.photos.fields import PhotoFormField
 
     upload = SimpleUploadedFile(Path(path).name, Path(path).read_bytes())
     started, cpu = time.perf_counter(), time.process_time()

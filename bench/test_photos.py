@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from articles import renditions
 from articles.models import Article, Caption, Photo, Section
+from articles.photos import renditions
 
 PHOTOS = 3
 PAGE_VIEWS = 50

@@ -188,8 +188,8 @@ if MEDIA_BUCKET:
         },
     }
 else:
-    # FileSystemStorage, except that files appear complete or not at all (see articles/storage.py).
-    MEDIA_STORAGE = {"BACKEND": "articles.storage.MediaStorage"}
+    # FileSystemStorage, except that files appear complete or not at all (see articles/photos/storage.py).
+    MEDIA_STORAGE = {"BACKEND": "articles.photos.storage.MediaStorage"}
 
 STORAGES = {
     "default": MEDIA_STORAGE,
@@ -216,7 +216,7 @@ IMPORT_MAX_STORY_KB = env_int("DJANGO_IMPORT_MAX_STORY_KB", 256)
 IMPORT_MAX_DUMP_MB = env_int("DJANGO_IMPORT_MAX_DUMP_MB", 256)
 IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
 
-# Photos (articles/images.py, articles/renditions.py). Uploads are checked by their decoded content.
+# Photos (articles/photos/). Uploads are checked by their decoded content.
 PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
 PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
 # Frames of an animation, counted from the headers before any is decoded (a GIF of 200,000 one-pixel frames
@@ -259,7 +259,7 @@ LOGGING = {
 }
 
 # Cache: Redis shared by every app server when REDIS_URL is set (redis://127.0.0.1:6379/0), otherwise each
-# process's own memory. Either is correct: what makes a cached page stale is in the database (articles/cache.py).
+# process's own memory. Either is correct: what makes a cached page stale is in the database (articles/pagecache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {
@@ -277,7 +277,7 @@ if not REDIS_URL:
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("DJANGO_LOCAL_CACHE_ENTRIES", 3000)}
 else:
     # A Redis that stops answering must cost one request a quarter of a second, not hang it (and the worker);
-    # after a failure each process stops asking for a while (articles/cache.py from_cache).
+    # after a failure each process stops asking for a while (articles/pagecache.py from_cache).
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 # Seconds a public page may be served from the cache; a change invalidates the pages it shows on at once.
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)

@@ -30,7 +30,7 @@ CHECKS = {"database": _database, "cache": _cache}
 def healthz(request):
     """For load balancers: 503 only when this server cannot serve pages, that is when the database fails.
 
-    A failing cache (Redis) only makes pages slower to build (articles/cache.py gives up on it quickly), so
+    A failing cache (Redis) only makes pages slower to build (articles/pagecache.py gives up on it quickly), so
     it answers 200 with status "degraded": taking every app server out of the load balancer because the
     shared Redis is down would stop a site that still works. Monitoring alerts on "degraded".
     """

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from articles import cache as page_cache
-from articles.cache import content_changed
+from articles import pagecache as page_cache
 from articles.models import Article, Caption, Photo, Section
+from articles.pagecache import content_changed
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"

@@ -9,7 +9,7 @@ import zlib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from articles.storage import MediaStorage
+from articles.photos.storage import MediaStorage
 
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825

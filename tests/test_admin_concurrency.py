@@ -105,9 +105,7 @@ def test_a_merged_form_saved_after_yet_another_save_is_merged_again(two_editors,
 
 
 @pytest.mark.django_db
-def test_captions_the_other_editor_changed_are_kept_when_this_editor_did_not_touch_them(
-    two_editors, published_article
-):
+def test_captions_the_other_editor_changed_are_kept_when_this_editor_did_not_touch_them(two_editors, published_article):
     ana, ben = two_editors
     url = change_url(published_article)
     ana_form, ben_form = load_change_form(ana, url), load_change_form(ben, url)

@@ -96,7 +96,7 @@ def test_sqlite_backup_survives_losing_the_database_file(tmp_path):
 
 
 def every_page_version(env):
-    script = "from articles.cache import ALL, read_versions; print(read_versions([ALL])[ALL])"
+    script = "from articles.pagecache import ALL, read_versions; print(read_versions([ALL])[ALL])"
     return int(manage("shell", "--no-imports", "-c", script, env=env).stdout)
 
 

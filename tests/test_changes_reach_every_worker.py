@@ -317,7 +317,7 @@ def watch(site, surfaces, changed_at, limit=LIMIT):
                     f"still wrong (expected: {after[0]}): {', '.join(wrong)}"
                 )
                 del pending[path]
-    # A worker may answer from versions it read up to articles.cache.FRESH_FOR before the change: once the
+    # A worker may answer from versions it read up to articles.pagecache.FRESH_FOR before the change: once the
     # promised second has passed, every answer must show it.
     time.sleep(max(0.0, changed_at + PROMISE - time.monotonic()))
     for path in seen:

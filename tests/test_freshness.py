@@ -1,7 +1,7 @@
 """Readers' cached pages follow what the desk changes, and only what it changes.
 
 These tests commit (transaction=True), as the admin and import_dump do: a change is seen by other
-processes once it commits, through the versions in the database (articles/cache.py).
+processes once it commits, through the versions in the database (articles/pagecache.py).
 """
 
 from datetime import timedelta
@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.cache import SITE, read_versions, scopes_for, story_states
 from articles.models import Article, Caption, Correction, Photo, Section
+from articles.pagecache import SITE, read_versions, scopes_for, story_states
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.cache import seconds_to_keep
 from articles.models import Article, Correction, Section
+from articles.pagecache import seconds_to_keep
 
 from .conftest import SAMPLE
 from .test_healthz import UNREACHABLE_REDIS

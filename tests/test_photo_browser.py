@@ -8,8 +8,8 @@ import mimetypes
 import pytest
 from django.db import connections
 
-from articles import renditions
 from articles.models import Photo
+from articles.photos import renditions
 from tests.photos import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from articles import images, renditions
 from articles.models import Article, Caption, Photo
+from articles.photos import images, renditions
 from tests.photos import gif_built_by_hand, submit, upload
 
 

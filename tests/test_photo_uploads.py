@@ -4,8 +4,8 @@ import pytest
 from django.forms import modelform_factory
 from PIL import Image
 
-from articles.fields import StoredPhotoForm
 from articles.models import Photo
+from articles.photos.fields import StoredPhotoForm
 from tests.photos import (
     BODY_SERIAL,
     GPS_IFD,
@@ -217,7 +217,7 @@ def test_colour_profile_is_applied_and_dropped(media_root, media_files):
 def test_saving_a_bad_file_without_a_form_stores_nothing(media_files):
     from django.db import transaction
 
-    from articles.images import UploadRejected
+    from articles.photos.images import UploadRejected
 
     with pytest.raises(UploadRejected, match="not a JPEG, PNG, WebP or GIF"), transaction.atomic():
         Photo.objects.create(image=upload("notes.jpg", b"plain text, not a picture"), alt_text="x")

@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import cache as page_cache
+from articles import pagecache as page_cache
 from articles.models import Caption, Correction, Photo, Section
 
 # Measured with one story per section; the pages must not need more with hundreds. These are cache misses:
-# the page cache (articles/cache.py) is off here, and its one query (when does the next embargo lift?) counted.
+# the page cache (articles/pagecache.py) is off here, and its one query (when does the next embargo lift?) counted.
 MAX_QUERIES = {
     "/": 7,
     "/world/": 10,

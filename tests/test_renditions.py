@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image, features
 
-from articles import images, renditions
 from articles.models import Photo
+from articles.photos import images, renditions
 from tests.photos import halves_bytes, image_bytes
 
 FORMATS = {"avif": "AVIF", "webp": "WEBP", "jpg": "JPEG"}
@@ -249,7 +249,7 @@ def test_regenerate_command_names_unknown_photos():
 def test_media_storage_never_overwrites_and_leaves_no_partial_files(media_root):
     from django.core.files.base import ContentFile
 
-    from articles.storage import MediaStorage
+    from articles.photos.storage import MediaStorage
 
     storage = MediaStorage()
     first = storage.save("renditions/k/full-320.jpg", ContentFile(b"first"))

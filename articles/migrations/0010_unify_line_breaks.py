@@ -43,7 +43,7 @@ def unify(apps, schema_editor):
             version=F("version") + 1, updated_at=timezone.now()
         )
     # Written without the models' signals: readers' cached pages must go stale (README, Operations).
-    from articles.cache import content_changed
+    from articles.pagecache import content_changed
 
     content_changed(everything=True, using=schema_editor.connection.alias)
 

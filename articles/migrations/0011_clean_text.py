@@ -106,7 +106,7 @@ def clean(apps, schema_editor):
                 article.source_key = key
             Article.objects.filter(pk=article.pk).update(import_hash=article.import_hash, source_key=article.source_key)
     # Written without the models' signals: readers' cached pages must go stale (README, Operations).
-    from articles.cache import content_changed
+    from articles.pagecache import content_changed
 
     content_changed(everything=True, using=schema_editor.connection.alias)
 
