@@ -19,9 +19,10 @@ A draft that was not public and is not now changes nothing readers see: it bumps
 
 An embargo lifts without any save: no page or kept value is kept past the next embargo's time.
 
-Use it on public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``.
-What it will not cache, because the copy would be wrong for the next reader: pages for logged-in users,
-non-GET requests, non-200 answers, and pages that set a cookie, use a CSRF token or a CSP nonce.
+Mark public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``;
+PageCacheMiddleware answers them. What it will not cache, because the copy would be wrong for the next
+reader: pages for anyone with a session (editors), non-GET requests, non-200 answers, and pages that set
+a cookie, use a CSRF token or a CSP nonce.
 If the cache cannot be reached, readers get pages built afresh; writes never need the cache.
 """
 
@@ -30,7 +31,6 @@ import logging
 import os
 import time
 from collections import namedtuple
-from functools import wraps
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -38,7 +38,10 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.http import HttpResponse
+from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
 
 from .models import Article, Caption, Correction, Freshness, Photo, Section, story_path
 
@@ -318,7 +321,8 @@ def seconds_to_keep(request=None):
     return seconds
 
 
-def _cacheable(request, response):
+def cacheable(request, response):
+    """Whether this response may be served to the next reader as it is."""
     return (
         response.status_code == 200
         and not response.streaming
@@ -329,38 +333,71 @@ def _cacheable(request, response):
 
 
 def cache_page_for_readers(view, scopes=listing_scopes):
-    """Serve anonymous readers a cached copy of the page, until one of its scopes changes.
+    """Mark a public view as cached for anonymous readers, until one of its scopes changes.
 
-    `scopes(request, kwargs)` names what the page shows (listing_scopes, story_page_scopes)."""
+    `scopes(request, kwargs)` names what the page shows (listing_scopes, story_page_scopes). The caching
+    itself is PageCacheMiddleware's, which answers a hit before the rest of the stack runs."""
+    view.page_scopes = scopes
+    return view
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or request.user.is_authenticated or not settings.PAGE_CACHE_SECONDS:
-            return view(request, *args, **kwargs)
-        key = page_key(request, versions_for(request, scopes(request, kwargs)))
+
+class PageCacheMiddleware:
+    """Serve anonymous readers a cached copy of a page marked with cache_page_for_readers.
+
+    First in the stack but for the request log: a hit needs none of what building a page does (sessions,
+    CSRF, authentication, messages, the lockout check, ETags), so it skips them all and is answered from the
+    cache with the headers the page was first sent with (its Content-Security-Policy, security headers,
+    ETag and Last-Modified, so If-None-Match and If-Modified-Since still get a 304). Only a request without a
+    session cookie is surely anonymous: any other goes through the stack and is never cached.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scopes = self.scopes(request)
+        if scopes is None:
+            return self.get_response(request)
+        key = page_key(request, versions_for(request, scopes))
         cached = from_cache("get", key)
         if cached is not None:
-            content, headers = cached
-            response = HttpResponse(content, headers=headers)
-            response["X-Page-Cache"] = "hit"
-            return response
-
-        response = view(request, *args, **kwargs)
-
-        def store(response):
-            seconds = seconds_to_keep(request)
-            if _cacheable(request, response) and seconds > 0:
-                headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
-                from_cache("set", key, (response.content, headers), timeout=seconds)
+            return self.hit(request, *cached)
+        response = self.get_response(request)
+        seconds = seconds_to_keep(request)
+        if cacheable(request, response) and seconds > 0:
+            headers = {name: value for name, value in response.items() if name.lower() != "set-cookie"}
+            from_cache("set", key, (response.content, headers), timeout=seconds)
             response["X-Page-Cache"] = "miss"
-
-        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
-            response.add_post_render_callback(store)
-        else:
-            store(response)
         return response
 
-    return wrapper
+    @staticmethod
+    def scopes(request):
+        """The scopes of the page asked for, or None if it is not one to answer from the cache."""
+        if (
+            request.method not in ("GET", "HEAD")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+            or not settings.PAGE_CACHE_SECONDS
+        ):
+            return None
+        try:
+            match = get_resolver(get_urlconf()).resolve(request.path_info)
+        except Resolver404:
+            return None
+        scopes = getattr(match.func, "page_scopes", None)
+        return scopes(request, match.kwargs) if scopes else None
+
+    @staticmethod
+    def hit(request, content, headers):
+        response = HttpResponse(content, headers=headers)
+        last_modified = headers.get("Last-Modified")
+        response = get_conditional_response(
+            request,
+            etag=headers.get("ETag"),
+            last_modified=last_modified and parse_http_date_safe(last_modified),
+            response=response,
+        )
+        response["X-Page-Cache"] = "hit"
+        return response
 
 
 # Kept by each process per site version, besides whole pages: what every page or every page of a section needs.

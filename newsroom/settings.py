@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.middleware.RequestLogMiddleware",
+    # Anonymous readers' cached pages, answered before the rest of the stack runs (articles/pagecache.py).
+    "articles.pagecache.PageCacheMiddleware",
     # Above SecurityMiddleware, so that its HTTPS redirects (and whitenoise's files) get these headers too.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

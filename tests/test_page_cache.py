@@ -280,3 +280,27 @@ def test_a_hung_cache_is_asked_once_and_readers_get_every_page(client, silent_re
     assert all(published_article.headline in r.content.decode() for r in responses)
     # The first request waited for the hung cache; every later one went straight to building its page.
     assert len(silent_redis) == 1
+
+
+@pytest.mark.django_db
+def test_a_cached_page_keeps_its_security_headers_and_answers_conditional_requests(client, published_article):
+    first = client.get(reverse("articles:index"))
+    hit = client.get(reverse("articles:index"))
+
+    assert hit.headers["X-Page-Cache"] == "hit"
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "ETag", "Last-Modified"):
+        assert hit.headers[header] == first.headers[header], header
+    again = client.get(reverse("articles:index"), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["X-Page-Cache"] == "hit"
+    since = client.get(reverse("articles:index"), headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert since.status_code == 304
+
+
+@pytest.mark.django_db
+def test_a_reader_with_a_session_gets_the_page_built_for_them(client, published_article):
+    client.get(reverse("articles:index"))
+    client.cookies["sessionid"] = "not-a-real-session"
+
+    response = client.get(reverse("articles:index"))
+
+    assert response.status_code == 200 and "X-Page-Cache" not in response.headers
