@@ -11,10 +11,9 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from PIL import Image
 
-        from . import pagecache, signals
+        from . import signals
 
         signals.connect()
-        pagecache.connect()
         # SQLite drops a table's triggers when a migration rebuilds that table: put the search triggers back.
         post_migrate.connect(install_search, sender=self, dispatch_uid="articles.install_search")
         # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/photos/images.py); Pillow's

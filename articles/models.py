@@ -73,12 +73,24 @@ class RoutingRule(models.Model):
         return f"{self.keyword} → {self.section}"
 
 
+PUBLIC, EMBARGOED = "public", "embargoed"
+
+
+def publication_state(status, published_at, at=None):
+    """PUBLIC, EMBARGOED or None: what ArticleQuerySet.published() and embargoed() decide, for a story in hand
+    (or its state before a change). Change the two together."""
+    if status != Article.Status.PUBLISHED or published_at is None:
+        return None
+    return PUBLIC if published_at <= (at or timezone.now()) else EMBARGOED
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, at=None):
         """The one definition of what readers may see: published, and past any embargo (now, or at `at`)."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=at or timezone.now())
 
     def embargoed(self):
+        """Published, to appear at a time still to come."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
 
     def withdrawn(self):
@@ -225,9 +237,7 @@ class Article(models.Model):
 
     @property
     def is_embargoed(self):
-        """What ArticleQuerySet.embargoed() selects, for a story in hand: published, its time still to come."""
-        published = self.status == self.Status.PUBLISHED and self.published_at is not None
-        return published and self.published_at > timezone.now()
+        return publication_state(self.status, self.published_at) == EMBARGOED
 
     @property
     def paragraphs(self):

@@ -36,14 +36,13 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from .models import Article, Caption, Correction, Freshness, Photo, Section, story_path
+from .models import EMBARGOED, Article, Freshness, Section, publication_state, story_path
 
 log = logging.getLogger("newsroom.cache")
 
@@ -194,15 +193,15 @@ def scopes_for(stories, *, everything=False):
     """The scopes whose pages show any of these story states: the one rule of what a change invalidates."""
     if everything or len(stories) > MANY_STORIES:
         return {ALL}
-    shown = [story for story in stories if story.status == Article.Status.PUBLISHED and story.published_at]
+    now = timezone.now()
+    shown = [story for story in stories if publication_state(story.status, story.published_at, now)]
     if not shown:
         return set()  # drafts, stories in review, withdrawn ones: no reader saw them before or sees them now
     scopes = {SITE}
-    now = timezone.now()
     slugs = dict(Section.objects.filter(pk__in={story.section_id for story in shown}).values_list("pk", "slug"))
     fronts = {}
     for story in shown:
-        if story.published_at > now or story.section_id not in slugs:
+        if publication_state(story.status, story.published_at, now) == EMBARGOED or story.section_id not in slugs:
             continue  # scheduled: only "site" (the next embargo's time) knows of it yet
         slug = slugs[story.section_id]
         scopes.add(story_scope(story_path(slug, story.published_at, story.slug)))
@@ -238,49 +237,6 @@ def bump(scopes):
             f"ON CONFLICT (scope) DO UPDATE SET version = {greatest}({table}.version + 1, excluded.version)",
             [value for scope in rows for value in (scope, time.time_ns())],
         )
-
-
-# Signals: every save and delete through the ORM. The states before a change are read in pre_save and
-# pre_delete, from the database (a reverted revision's instance says nothing of what it replaces).
-
-
-def remember_story(sender, instance, **kwargs):
-    instance._states_before = story_states(Article.objects.filter(pk=instance.pk)) if instance.pk else []
-
-
-def story_saved(sender, instance, **kwargs):
-    after = StoryState(*(getattr(instance, name) for name in StoryState._fields))
-    content_changed([*getattr(instance, "_states_before", []), after])
-
-
-def story_deleted(sender, instance, **kwargs):
-    content_changed(getattr(instance, "_states_before", []))
-
-
-def caption_or_correction_changed(sender, instance, **kwargs):
-    content_changed(story_states(Article.objects.filter(pk=instance.article_id)))
-
-
-def photo_changed(sender, instance, **kwargs):
-    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)))
-
-
-def section_changed(sender, instance, **kwargs):
-    content_changed(everything=True)
-
-
-def connect():
-    pre_save.connect(remember_story, sender=Article, dispatch_uid="freshness-before-save")
-    pre_delete.connect(remember_story, sender=Article, dispatch_uid="freshness-before-delete")
-    post_save.connect(story_saved, sender=Article, dispatch_uid="freshness-article-save")
-    post_delete.connect(story_deleted, sender=Article, dispatch_uid="freshness-article-delete")
-    for model in (Caption, Correction):
-        post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"freshness-{model.__name__}-s")
-        post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"freshness-{model.__name__}-d")
-    post_save.connect(photo_changed, sender=Photo, dispatch_uid="freshness-photo-save")
-    pre_delete.connect(photo_changed, sender=Photo, dispatch_uid="freshness-photo-delete")
-    post_save.connect(section_changed, sender=Section, dispatch_uid="freshness-section-save")
-    post_delete.connect(section_changed, sender=Section, dispatch_uid="freshness-section-delete")
 
 
 # The shared cache (Redis, or each process's memory), behind a circuit: a cache that fails or hangs is not

@@ -1,31 +1,67 @@
-"""Old URLs keep working: when a published story's slug, section or date changes, its old URL redirects."""
+"""What every save and delete through the ORM sets off, connected in ArticlesConfig.ready().
 
-from django.db.models.signals import post_save, pre_save
+A story's state before a change is read once, in pre_save and pre_delete, from the database (a reverted
+revision's instance says nothing of what it replaces): the page cache is told what went stale
+(pagecache.content_changed), and a published story whose URL changed leaves a redirect behind.
+Code that writes without signals (the importer's bulk writes) calls pagecache.stories_changed itself.
+"""
 
-from .models import Article, Redirect
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+
+from .models import PUBLIC, Article, Caption, Correction, Photo, Redirect, Section, publication_state, story_path
+from .pagecache import StoryState, content_changed, story_states
 
 
-def remember_public_url(sender, instance, raw, **kwargs):
-    instance._public_url_before_save = None
-    if raw or instance.pk is None:
+def remember_story(sender, instance, **kwargs):
+    instance._states_before = story_states(Article.objects.filter(pk=instance.pk)) if instance.pk else []
+
+
+def story_saved(sender, instance, raw, **kwargs):
+    before = getattr(instance, "_states_before", [])
+    content_changed([*before, StoryState(*(getattr(instance, name) for name in StoryState._fields))])
+    if before and not raw:
+        redirect_old_url(instance, before[0])
+
+
+def redirect_old_url(article, before):
+    """Old URLs keep working: when a published story's slug, section or date changes, its old URL redirects."""
+    if publication_state(before.status, before.published_at) != PUBLIC:
         return
-    before = Article.objects.published().select_related("section").filter(pk=instance.pk).first()
-    if before is not None:
-        instance._public_url_before_save = before.get_absolute_url()
-
-
-def redirect_old_url(sender, instance, raw, **kwargs):
-    old_url = getattr(instance, "_public_url_before_save", None)
-    if raw or old_url is None:
-        return
-    new_url = instance.get_absolute_url()
+    section = article.section if before.section_id == article.section_id else Section.objects.get(pk=before.section_id)
+    old_url = story_path(section.slug, before.published_at, before.slug)
+    new_url = article.get_absolute_url()
     if new_url == old_url:
         return
-    Redirect.objects.update_or_create(old_path=old_url, defaults={"article": instance})
+    Redirect.objects.update_or_create(old_path=old_url, defaults={"article": article})
     # The story may be moving back to a URL it had before; that URL is its own again.
     Redirect.objects.filter(old_path=new_url).delete()
 
 
+def story_deleted(sender, instance, **kwargs):
+    content_changed(getattr(instance, "_states_before", []))
+
+
+def caption_or_correction_changed(sender, instance, **kwargs):
+    content_changed(story_states(Article.objects.filter(pk=instance.article_id)))
+
+
+def photo_changed(sender, instance, **kwargs):
+    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)))
+
+
+def section_changed(sender, instance, **kwargs):
+    content_changed(everything=True)
+
+
 def connect():
-    pre_save.connect(remember_public_url, sender=Article, dispatch_uid="articles.remember_public_url")
-    post_save.connect(redirect_old_url, sender=Article, dispatch_uid="articles.redirect_old_url")
+    pre_save.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-save")
+    pre_delete.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-delete")
+    post_save.connect(story_saved, sender=Article, dispatch_uid="articles-story-saved")
+    post_delete.connect(story_deleted, sender=Article, dispatch_uid="articles-story-deleted")
+    for model in (Caption, Correction):
+        post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-s")
+        post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-d")
+    post_save.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-saved")
+    pre_delete.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-deleted")
+    post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
+    post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")
