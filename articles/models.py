@@ -373,10 +373,10 @@ class Photo(models.Model):
                 logger.exception("Could not make the renditions of photo %s now", self.pk)
 
     def clean(self):
-        if self.needs_alt_text and self.pk and self.captions.filter(article__status=Article.Status.PUBLISHED).exists():
-            raise ValidationError(
-                {"alt_text": "This photo is in a published story, so it needs alt text before it can have an image."}
-            )
+        from .workflow import photo_problems  # the publication rules, which need the models
+
+        if problems := photo_problems(self):
+            raise ValidationError({"alt_text": problems})
 
     @property
     def needs_alt_text(self):

@@ -91,6 +91,24 @@ def publication_problems(article, captions=None):
     return [problem for rule in PUBLICATION_RULES for problem in rule(article, captions)]
 
 
+def photo_problems(photo):
+    """What stops a photo, as it is about to be saved, from staying in the published (and scheduled) stories that
+    use it: publication_problems() of each, with this photo in place of the stored one."""
+    if photo.pk is None:
+        return []
+    problems = []
+    stories = Article.objects.filter(status=Article.Status.PUBLISHED, captions__photo=photo).distinct()
+    for article in stories.prefetch_related("captions__photo"):
+        captions = article.captions.all()
+        for caption in captions:
+            if caption.photo_id == photo.pk:
+                caption.photo = photo
+        problems += [
+            f"“{article.headline}” is published: {problem}" for problem in publication_problems(article, captions)
+        ]
+    return problems
+
+
 def stored_captions(article):
     if article.pk is None:
         return []
