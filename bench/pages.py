@@ -1,4 +1,5 @@
-"""Page benchmarks: gunicorn (2 workers) on loopback, a bounded wrk run per page, beside a trivial view.
+"""Page benchmarks: gunicorn (2 workers) on loopback, a bounded wrk run per page, beside two baselines: a
+trivial view inside Newsroom's stack (bench/urls.py) and a bare Django project (bench/bare/) in its own gunicorn.
 
 Also counts the SQL queries each page runs, which must not grow with the number of stories.
 """
@@ -27,14 +28,15 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(env, workers=2):
+def gunicorn(env, workers=2, app="newsroom.wsgi:application", settings="bench.settings"):
+    """A gunicorn serving app on a free port (with gunicorn.conf.py's settings, as `make serve`); yields its URL."""
     port = free_port()
     server = subprocess.Popen(
         [
             PYTHON,
             "-m",
             "gunicorn",
-            "newsroom.wsgi:application",
+            app,
             "-w",
             str(workers),
             "-b",
@@ -47,7 +49,7 @@ def gunicorn(env, workers=2):
             "warning",
         ],
         cwd=ROOT,
-        env=dict(env, DJANGO_SETTINGS_MODULE="bench.settings"),
+        env=dict(env, DJANGO_SETTINGS_MODULE=settings),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -104,15 +106,29 @@ def probe(env, function):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def bare_project(env, seconds):
+    """Requests/s and latency of the bare project's one view, in a gunicorn of its own."""
+    with gunicorn(env, app="django.core.wsgi:get_wsgi_application()", settings="bench.bare.settings") as base:
+        for _ in range(4):
+            urllib.request.urlopen(base + TRIVIAL, timeout=30).read()
+        return wrk(base + TRIVIAL, seconds)
+
+
+def mean(runs):
+    return {key: statistics.mean(run[key] for run in runs) for key in runs[0]}
+
+
 def bench_pages(env, seconds, cached_pages=("home", "article", "feed", "search")):
     """Requests/s and latency of each page, uncached and (for cached_pages) from the page cache, beside the
-    trivial view measured before and after them by the same gunicorn."""
+    trivial view measured before and after them by the same gunicorn, and the bare project measured before
+    and after them all. Each page's "ratio" is to the trivial view, its "ratio_bare" to the bare project."""
     urls = probe(env, "urls")
     results = {}
     runs = [("uncached", dict(env, DJANGO_PAGE_CACHE_SECONDS="0"), urls)]
     if cached_pages:
         runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), {k: urls[k] for k in cached_pages}))
     trivial = []
+    bare = [bare_project(env, seconds)]
     for label, run_env, pages in runs:
         with gunicorn(run_env) as base:
             for path in [TRIVIAL, *pages.values()]:  # warm both workers (and the cache)
@@ -122,7 +138,9 @@ def bench_pages(env, seconds, cached_pages=("home", "article", "feed", "search")
             for name, path in pages.items():
                 results[f"{name} ({label})"] = wrk(base + path, seconds) | {"path": path}
             trivial.append(wrk(base + TRIVIAL, seconds))
-    baseline = {key: statistics.mean(run[key] for run in trivial) for key in trivial[0]}
+    bare.append(bare_project(env, seconds))
+    trivial, bare = mean(trivial), mean(bare)
     for figures in results.values():
-        figures["ratio"] = figures["rps"] / baseline["rps"]
-    return baseline, results
+        figures["ratio"] = figures["rps"] / trivial["rps"]
+        figures["ratio_bare"] = figures["rps"] / bare["rps"]
+    return trivial, bare, results

@@ -24,6 +24,12 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     for page in ["home", "section", "article", "search", "feed"]:
         assert f"pages, sqlite, N=50: {page} (uncached)" in figures
     assert results["sqlite"]["50"]["import"]["stories_per_s"] > 0
+    # Every page is measured against both baselines, the trivial view inside Newsroom's stack and a bare
+    # Django project in a gunicorn of its own; the section's deep pages against its first.
+    load = results["sqlite"]["50"]["load"]
+    assert load["trivial"]["rps"] > 0 and load["bare"]["rps"] > 0, load
+    assert all(page["ratio"] > 0 and page["ratio_bare"] > 0 for page in load["pages"].values()), load["pages"]
+    assert any(": section page " in name and name.endswith(" vs page 1") for name in figures)
     # The queries a page needs do not depend on how long the story is or how many photos it has.
     counts = results["sqlite"]["50"]["queries"]
     assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
