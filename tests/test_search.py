@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from articles import search
 from articles.models import Article, Caption, Photo, Section
+from articles.search import sqlite as sqlite_search
 
 
 def results_page(client, **params):
@@ -186,9 +187,9 @@ def test_filters_apply_before_the_newest_matches_are_taken(client, many_articles
 @pytest.mark.parametrize("few", [50, 5000])
 def test_the_newest_matches_are_found_however_common_the_words(client, section, settings, monkeypatch, every, few):
     # PostgreSQL finds them differently when most stories match, some do or few do; SQLite when there are
-    # fewer candidate stories than SQLiteBackend.FEW or more (lowered here to 50 of 200).
+    # fewer candidate stories than search.sqlite.FEW or more (lowered here to 50 of 200).
     settings.SEARCH_RANKED_MATCHES = 5
-    monkeypatch.setattr(search.SQLiteBackend, "FEW", few)
+    monkeypatch.setattr(sqlite_search, "FEW", few)
     Article.objects.bulk_create(
         Article(
             headline=f"Story {n}",
