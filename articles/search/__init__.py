@@ -2,9 +2,10 @@
 behind one interface: Results, and install(), uninstall() and rebuild() of the index.
 
 The index is kept by database triggers, not Django signals, because the importer writes with bulk_create()
-and update(), which send no signals. `install()` creates the index and its triggers; a migration runs it,
-and so does every `migrate` (post_migrate), because SQLite drops a table's triggers whenever Django
-rebuilds that table for an unrelated schema change.
+and update(), which send no signals. Django cannot express triggers, so each engine installs its own; the
+columns and the GIN index of PostgreSQL's are Article's fields and Meta.indexes, made by migrations (0014).
+`install()` runs in that migration and after every `migrate` (post_migrate), because SQLite drops a table's
+triggers whenever Django rebuilds that table for an unrelated schema change.
 
 Readers' words never reach the database as query syntax: `terms()` keeps letters and digits only, so
 quotes, SQL, FTS operators, emoji and 10,000-character queries get results or nothing, never an error.
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils.html import escape
@@ -114,7 +116,8 @@ class Results(Sequence):
 
 
 def install(conn=connection):
-    """Create the search index and the triggers that keep it current, filling the index if it is new."""
+    """Create the triggers that keep the search index current (on SQLite its FTS5 table too), filling the
+    index if they are new."""
     with conn.cursor() as cursor:
         engine(conn).install(cursor)
 
@@ -128,3 +131,18 @@ def rebuild(conn=connection):
     """Re-index every story (the triggers keep the index current; this is for repairs)."""
     with conn.cursor() as cursor:
         engine(conn).rebuild(cursor)
+
+
+class SearchIndex(GinIndex):
+    """A GIN index on PostgreSQL; on other databases none. SQLite's search index is the FTS5 table that
+    sqlite.py installs, and the same models and migrations serve both databases."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return ""
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model, schema_editor, **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return ""
+        return super().remove_sql(model, schema_editor, **kwargs)

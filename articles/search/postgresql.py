@@ -1,5 +1,5 @@
-"""Search on PostgreSQL: two tsvector columns of the article table, search_document (with a GIN index) and
-search_rank, filled by triggers."""
+"""Search on PostgreSQL: two tsvector columns of the article table (Article.search_document and search_rank,
+made by the migrations, the first with a GIN index), filled by triggers."""
 
 import math
 from contextlib import contextmanager
@@ -57,26 +57,17 @@ CAPTION_FUNCTION = """
 
 
 def install(cursor):
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'articles_article' AND column_name IN ('search_document', 'search_rank')"
-    )
-    columns = {name for (name,) in cursor.fetchall()}
-    existed = "search_document" in columns
-    # The columns before the function that fills them. An index made by an earlier version has no
-    # ranking vectors: its stories rank by their whole vector (SCORE) until saved or re-indexed
-    # (`manage.py rebuild_search_index`), which install() does not do itself, so that a release does
-    # not rewrite every story while the previous one still serves.
-    if len(columns) < 2:
-        cursor.execute("ALTER TABLE articles_article ADD COLUMN IF NOT EXISTS search_document tsvector")
-        cursor.execute("ALTER TABLE articles_article ADD COLUMN IF NOT EXISTS search_rank tsvector")
+    # The function is replaced whatever its version. One of an earlier version filled no ranking vectors:
+    # its stories rank by their whole vector (SCORE) until saved or re-indexed (`manage.py
+    # rebuild_search_index`), which install() does not do itself, so that a release does not rewrite every
+    # story while the previous one still serves. Triggers that are new fill the index.
     cursor.execute(FUNCTION)
     cursor.execute(CAPTION_FUNCTION)
     cursor.execute(
         "SELECT count(*) FROM pg_trigger "
         "WHERE tgname IN ('articles_search_document', 'articles_search_caption') AND NOT tgisinternal"
     )
-    if existed and cursor.fetchone()[0] == 2:
+    if cursor.fetchone()[0] == 2:
         return
     cursor.execute(
         "CREATE OR REPLACE TRIGGER articles_search_document "
@@ -87,11 +78,7 @@ def install(cursor):
         "CREATE OR REPLACE TRIGGER articles_search_caption AFTER INSERT OR UPDATE OR DELETE ON articles_caption "
         "FOR EACH ROW EXECUTE FUNCTION articles_search_caption_changed()"
     )
-    cursor.execute(
-        "CREATE INDEX IF NOT EXISTS articles_search_document_gin ON articles_article USING gin (search_document)"
-    )
-    if not existed:
-        rebuild(cursor)
+    rebuild(cursor)
 
 
 def uninstall(cursor):
@@ -99,8 +86,6 @@ def uninstall(cursor):
     cursor.execute("DROP TRIGGER IF EXISTS articles_search_document ON articles_article")
     cursor.execute("DROP FUNCTION IF EXISTS articles_search_caption_changed()")
     cursor.execute("DROP FUNCTION IF EXISTS articles_search_document()")
-    cursor.execute("ALTER TABLE articles_article DROP COLUMN IF EXISTS search_document")
-    cursor.execute("ALTER TABLE articles_article DROP COLUMN IF EXISTS search_rank")
 
 
 def rebuild(cursor):
