@@ -1,5 +1,7 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models.signals import post_migrate
 
@@ -21,7 +23,12 @@ class ArticlesConfig(AppConfig):
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000))
 
 
-def install_search(using, **kwargs):
+def install_search(using, apps=global_apps, **kwargs):
     from . import search
 
+    # Not when migrated back before the search columns (migration 0014 installs it again on its way forward).
+    try:
+        apps.get_model("articles", "Article")._meta.get_field("search_document")
+    except (LookupError, FieldDoesNotExist):
+        return
     search.install(connections[using])

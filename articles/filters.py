@@ -3,8 +3,32 @@ from datetime import UTC, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
 
 from .models import Section
+
+
+class DayFilter(django_filters.DateFilter):
+    """A day of the site's time zone, for a datetime column: `gte` is from the moment it starts, `lte` up to
+    the moment the next day starts. Compared with the column itself: a `published_at__date` lookup
+    converted every story's time first, which SQLite does in Python (0.3 s at 100,000 stories) and neither
+    database can answer from an index."""
+
+    def __init__(self, *args, lookup_expr, **kwargs):
+        if lookup_expr not in ("gte", "lte"):
+            raise ValueError(f"A DayFilter is from a day (gte) or up to one (lte), not {lookup_expr!r}.")
+        super().__init__(*args, lookup_expr=lookup_expr, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        if self.lookup_expr == "gte":
+            return qs.filter(**{f"{self.field_name}__gte": start_of(value)})
+        try:
+            next_day = value + timedelta(days=1)
+        except OverflowError:  # until 9999-12-31: the last day a date can be ends after every story
+            return qs
+        return qs.filter(**{f"{self.field_name}__lt": start_of(next_day)})
 
 
 class SearchFilter(django_filters.FilterSet):
@@ -13,26 +37,11 @@ class SearchFilter(django_filters.FilterSet):
     section = django_filters.ModelChoiceFilter(
         queryset=Section.objects.all(), to_field_name="slug", empty_label="All sections"
     )
-    # Dates become the times their days start and end (in the site's time zone), compared with the
-    # column itself: a "published_at__date" lookup converted every story's time first, which SQLite does
-    # in Python (0.3 s at 100,000 stories) and neither database can answer from an index.
-    since = django_filters.DateFilter(
-        method="filter_since", label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = django_filters.DateFilter(method="filter_until", label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayFilter(field_name="published_at", lookup_expr="gte", label="From")
+    until = DayFilter(field_name="published_at", lookup_expr="lte", label="To")
     credit = django_filters.CharFilter(
         field_name="captions__photo__credit", lookup_expr="icontains", label="Photo credit", distinct=True
     )
-
-    def filter_since(self, queryset, name, value):
-        return queryset.filter(published_at__gte=start_of(value))
-
-    def filter_until(self, queryset, name, value):
-        try:
-            next_day = value + timedelta(days=1)
-        except OverflowError:  # until 9999-12-31: the last day a date can be ends after every story
-            return queryset
-        return queryset.filter(published_at__lt=start_of(next_day))
 
 
 # The moments the database adapters can still convert to UTC; the first and last days a date can name

@@ -3,6 +3,7 @@ import logging
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,6 +17,7 @@ from . import text
 from .fields import LineField, ProseField
 from .photos import renditions
 from .photos.fields import PhotoImageField
+from .search import SearchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +142,13 @@ class JSONList(Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
 
 
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
+    def get_queryset(self):
+        # Stories are read without their search vectors: PostgreSQL's search reads them itself, and the
+        # whole story's (some 8.7 KB, stored out of line) would make every page read it too.
+        return super().get_queryset().defer("search_document", "search_rank")
+
+
 class EditConflict(Exception):
     """The story was saved by someone else after this copy of it was read: saving it would lose their edit."""
 
@@ -178,11 +187,16 @@ class Article(models.Model):
     import_hash = models.CharField(max_length=64, blank=True, editable=False)
     # SHA-256 of the dump file that last created or updated the story (see ImportedDump).
     source_digest = models.CharField(max_length=64, blank=True, editable=False, default="", db_default="")
+    # PostgreSQL's search index (articles/search/postgresql.py), filled by triggers; on SQLite always NULL,
+    # its index being an FTS5 table beside this one. Not in dumps or revisions: triggers fill them.
+    search_document = SearchVectorField(null=True, editable=False, serialize=False)
+    search_rank = SearchVectorField(null=True, editable=False, serialize=False)
 
-    objects = ArticleQuerySet.as_manager()
+    objects = ArticleManager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        base_manager_name = "objects"  # related stories (caption.article) are read without search vectors too
         permissions = [("publish_article", "Can publish, schedule and withdraw stories")]
         indexes = [
             # newest_first() orders by (-published_at, -pk): with -id in the index, PostgreSQL walks it in
@@ -192,6 +206,7 @@ class Article(models.Model):
             # The public site's Last-Modified is the newest edit of any story.
             models.Index(fields=["updated_at"], name="article_updated"),
             models.Index(fields=["source_digest"], name="article_source_digest"),
+            SearchIndex(fields=["search_document"], name="articles_search_document_gin"),
         ]
         constraints = [
             models.CheckConstraint(

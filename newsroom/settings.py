@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",  # SearchVectorField and GinIndex of the article table (harmless on SQLite)
     "django_filters",
     "reversion",
     "axes",

@@ -1,23 +1,10 @@
-"""The full-text search index (FTS5 on SQLite, a tsvector column with a GIN index on PostgreSQL).
-
-The SQL lives in articles/search.py, which also re-installs it after every migrate (see ArticlesConfig).
-"""
+"""The full-text search index was installed here (articles/search, with raw SQL for PostgreSQL's columns and
+GIN index) until they became Article's fields: 0014 adds them, and installs the triggers, on a database new
+or migrated before then."""
 
 from django.db import migrations
 
 
-def install(apps, schema_editor):
-    from articles import search
-
-    search.install(schema_editor.connection)
-
-
-def uninstall(apps, schema_editor):
-    from articles import search
-
-    search.uninstall(schema_editor.connection)
-
-
 class Migration(migrations.Migration):
     dependencies = [("articles", "0003_corrections_redirects")]
-    operations = [migrations.RunPython(install, uninstall, elidable=False)]
+    operations = []
