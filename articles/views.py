@@ -1,7 +1,6 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import FETCH_PEERS, Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,33 +41,13 @@ def last_change(request, *args, **kwargs):
 
 
 def read_last_change():
-    # One query written once: each part walks an index to its newest row (article_updated,
-    # article_listing, the corrections' created_at), and the ORM took longer to compile the equivalent
-    # expression than the database takes to answer it. The second part is Article.objects.published(),
-    # spelled out: change both together.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LAST_CHANGE_SQL,
-            [Article.Status.PUBLISHED, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
-        times = cursor.fetchone()
-    return max((as_datetime(time) for time in times if time), default=None)
-
-
-LAST_CHANGE_SQL = """
-    SELECT
-      (SELECT updated_at FROM articles_article ORDER BY updated_at DESC LIMIT 1),
-      (SELECT published_at FROM articles_article WHERE status = %s AND published_at <= %s
-       ORDER BY published_at DESC LIMIT 1),
-      (SELECT created_at FROM articles_correction ORDER BY created_at DESC LIMIT 1)
-"""
-
-
-def as_datetime(value):
-    """A timestamp as a raw cursor returns it: SQLite gives UTC text, PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    # Three indexed reads of one row each (article_updated, article_listing, the corrections' created_at).
+    newest = [
+        Article.objects.order_by("-updated_at").values_list("updated_at", flat=True),
+        Article.objects.published().order_by("-published_at").values_list("published_at", flat=True),
+        Correction.objects.order_by("-created_at").values_list("created_at", flat=True),
+    ]
+    return max(filter(None, (times.first() for times in newest)), default=None)
 
 
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
@@ -101,11 +80,7 @@ def card_stories():
     return Article.objects.only(*CARD_FIELDS).with_lead_photo().fetch_mode(FETCH_PEERS).order_by()
 
 
-# A listing page's query, compiled once per process (articles/compiled.py): a page's ids are padded to
-# CARDS_PER_QUERY with an id no story has.
-CARDS_PER_QUERY = 20
-NO_STORY = 0
-stories_with_ids = CompiledQuery(lambda *ids: card_stories().filter(pk__in=ids), *[int] * CARDS_PER_QUERY)
+# A section page's query, compiled once per process (articles/compiled.py).
 # One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
 # (index-only, so deep pages stay fast: bench/deep_pages.py), then those stories by primary key (with the
 # listing's filters repeated, SQLite scanned the whole section instead).
@@ -117,16 +92,6 @@ section_page = CompiledQuery(
     datetime,
     slice,
 )
-
-
-def for_cards(ids, sections):
-    """The stories with these ids, in that order, as cards (see as_cards)."""
-    if len(ids) <= CARDS_PER_QUERY:
-        stories = stories_with_ids(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
-    else:  # the home page's, once per content version
-        stories = list(card_stories().filter(pk__in=ids))
-    by_id = {story.pk: story for story in stories}
-    return as_cards([by_id[pk] for pk in ids if pk in by_id], sections)  # one may be deleted since listed
 
 
 def as_cards(stories, sections):
@@ -177,8 +142,9 @@ def section_fronts(request):
 
     def read():
         sections = sections_for(request)
+        cards = as_cards(list(card_stories().filter(pk__in=latest_in_each(sections, FRONT_SIZE))), sections)
         fronts = {}
-        for card in for_cards(latest_in_each(sections, FRONT_SIZE), sections):
+        for card in sorted(cards, key=lambda story: (story.published_at, story.pk), reverse=True):  # newest_first()
             fronts.setdefault(card.section_id, []).append(card)
         return fronts
 
@@ -186,24 +152,15 @@ def section_fronts(request):
 
 
 def latest_in_each(sections, count):
-    """The ids of the newest `count` published stories of every section, as one query.
+    """The ids of the newest `count` published stories of every section, as a subquery: a UNION ALL of one
+    small indexed query a section (a window function over every published story, ROW_NUMBER() OVER
+    (PARTITION BY section), reads the whole archive: 0.4 s at 100,000 stories).
 
-    A UNION ALL of one small indexed query per section: a window function over every published story
-    (ROW_NUMBER() OVER (PARTITION BY section)) reads the whole archive, 0.4 s at 100,000 stories.
-    The part is compiled once, for a placeholder section, and repeated: compiling it once per section
-    took longer than running the whole union.
+    SQLite takes no LIMIT in a part of a UNION: each part is the ids in its section's newest.
     """
-    if not sections:
-        return []
-    placeholder = -1
-    part, params = (
-        Article.objects.published().filter(section_id=placeholder).newest_first().values_list("pk")[:count]
-    ).query.sql_with_params()
-    slot = params.index(placeholder)
-    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS section_{i}" for i in range(len(sections)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [v for section in sections for v in (*params[:slot], section.pk, *params[slot + 1 :])])
-        return [pk for (pk,) in cursor.fetchall()]
+    newest = Article.objects.published().newest_first().values("pk")
+    parts = [Article.objects.filter(pk__in=newest.in_section(s)[:count]).order_by().values("pk") for s in sections]
+    return parts[0].union(*parts[1:], all=True) if parts else Article.objects.none().values("pk")
 
 
 @conditional

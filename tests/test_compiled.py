@@ -108,11 +108,12 @@ def test_cards_read_their_stories_bodies_only_when_rendered_and_then_all_in_one_
 ):
     """A story's body (6 kB, out of line on PostgreSQL) is what a card's summary comes from; kept cards
     never need it, and a page of new ones reads every story's body in one query, not one a card."""
-    stories = [make_article(f"Story {n}", body=f"Opening {n}.\n\nSecond paragraph.") for n in range(3)]
-    cards = views.for_cards([story.pk for story in stories], [section])
+    for n in range(3):
+        make_article(f"Story {n}", body=f"Opening {n}.\n\nSecond paragraph.")
+    cards = views.section_page(section.pk, timezone.now(), slice(0, 20))
     assert not any("body" in card.__dict__ for card in cards)
     with django_assert_num_queries(1):
-        assert [card.summary for card in cards] == ["Opening 0.", "Opening 1.", "Opening 2."]
+        assert sorted(card.summary for card in cards) == ["Opening 0.", "Opening 1.", "Opening 2."]
 
     settings.PAGE_CACHE_SECONDS = 0  # every request builds its page
 
