@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import FETCH_PEERS, Exists, OuterRef
+from django.db.models import FETCH_PEERS, Exists, OuterRef, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,7 +17,7 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .models import Article, Caption, Correction, Photo, Redirect, Section
+from .models import Article, Caption, Correction, Photo, Redirect, Section, captions_with_photos, lead_of
 from .pagecache import sections_for
 from .photos import renditions
 from .text import xml_safe
@@ -80,20 +80,6 @@ def card_stories():
     return Article.objects.only(*CARD_FIELDS).with_lead_photo().fetch_mode(FETCH_PEERS).order_by()
 
 
-# A section page's query, compiled once per process (articles/compiled.py).
-# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
-# (index-only, so deep pages stay fast: bench/deep_pages.py), then those stories by primary key (with the
-# listing's filters repeated, SQLite scanned the whole section instead).
-section_page = CompiledQuery(
-    lambda section, now, page: card_stories().filter(
-        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
-    ),
-    int,
-    datetime,
-    slice,
-)
-
-
 def as_cards(stories, sections):
     """Card stories (card_stories()), each given its section from the page's own list of sections.
 
@@ -105,6 +91,36 @@ def as_cards(stories, sections):
         # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
         story.section = sections.get(story.section_id) or story.section
     return stories
+
+
+# The queries every section page and story page runs, compiled once per process (articles/compiled.py):
+# Django took longer to build and compile each than the database takes to answer it. Without them, the
+# uncached section and story pages took 3 ms (some 80%) more CPU a request (docs/performance.md).
+# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
+# (index-only, so deep pages stay fast), then those stories by primary key (with the listing's filters
+# repeated, SQLite scanned the whole section instead).
+section_page = CompiledQuery(
+    lambda section, now, page: card_stories().filter(
+        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
+    ),
+    int,
+    datetime,
+    slice,
+)
+published_story = CompiledQuery(
+    lambda slug, now: (
+        Article.objects.published(at=now)
+        .filter(slug=slug)
+        # Few stories are ever corrected: knowing which saves the others a query.
+        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
+        .order_by()
+    ),
+    str,
+    datetime,
+)
+# Its captions, with their photos, in their order: as a query of its own, compiled, this cost the story page
+# less than reading them with the story (as JSON) or prefetch_related() did.
+story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
 
 
 class SectionListing:
@@ -217,38 +233,23 @@ class ArticleDetailView(TemplateView):
         raise Http404("No published story at this address.")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**(kwargs | story_context(self.request, self.article)))
+        captions = story_captions(self.article.pk)
+        return super().get_context_data(**(kwargs | story_context(self.request, self.article, captions)))
 
 
-# The story page's own queries, compiled once per process: they run on every story page, and Django took
-# longer to compile each than the database takes to answer it (articles/compiled.py).
-published_story = CompiledQuery(
-    lambda slug, now: (
-        Article.objects.published(at=now)
-        .filter(slug=slug)
-        .with_captions()
-        # Few stories are ever corrected: knowing which saves the others a query.
-        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
-        .order_by()
-    ),
-    str,
-    datetime,
-)
-story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
-story_corrections = CompiledQuery(lambda article: Correction.objects.filter(article=article), int)
+def story_context(request, article, captions=None):
+    """What the story page shows besides the story: for readers, and for editors' previews of drafts.
 
-
-def story_context(request, article):
-    """What the story page shows besides the story: for readers, and for editors' previews of drafts."""
+    `captions`: the captions to show, with their photos, in order; by default the story's own (read now,
+    unless prefetched). A preview of a revision passes the revision's.
+    """
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
-    if article.pk is not None and "captions" not in getattr(article, "_prefetched_objects_cache", {}):
-        # What prefetch_related("captions") would leave, for captions.all() and lead_caption: read with the
-        # story (published_story), or else now (editors' previews); previews of a revision set it
-        # themselves, to the revision's captions.
-        read = "caption_list" in article.__dict__
-        captions = article.captions_from_json() if read else story_captions(article.pk)
-        article._prefetched_objects_cache = {"captions": captions}
-    corrections = story_corrections(article.pk) if article.pk and getattr(article, "corrected", True) else []
+    if captions is None and article.pk is not None:
+        prefetch_related_objects([article], captions_with_photos())
+        captions = article.captions.all()
+    captions = list(captions or [])
+    lead = lead_of(captions)
+    corrections = list(article.corrections.all()) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
     front = section_fronts(request).get(article.section_id, [])
@@ -257,15 +258,17 @@ def story_context(request, article):
     return {
         "article": article,
         "section": article.section,
+        "captions": captions,
+        "lead_caption": lead,
         "canonical_url": url,
         "corrections": corrections,
         "updated_at": updated_at,
         "related": related,
-        "structured_data": structured_data(request, article, url, published_at, updated_at),
+        "structured_data": structured_data(request, article, lead, url, published_at, updated_at),
     }
 
 
-def structured_data(request, article, url, published_at, updated_at):
+def structured_data(request, article, lead, url, published_at, updated_at):
     """JSON-LD NewsArticle, for search engines."""
     data = {
         "@context": "https://schema.org",
@@ -284,9 +287,8 @@ def structured_data(request, article, url, published_at, updated_at):
         ),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
     }
-    caption = article.lead_caption
     # The share rendition, as og:image: originals are not public (docs/photos.md).
-    social_image = photo_social_url(request, caption.photo if caption else None)
+    social_image = photo_social_url(request, lead.photo if lead else None)
     if social_image:
         data["image"] = [social_image]
     return data
