@@ -8,7 +8,7 @@ from django.db import connections
 from django.db.models import Value
 from django.utils import timezone
 
-from articles import views
+from articles import listings, views
 from articles.compiled import CompiledQuery
 from articles.models import Article, Caption, Correction, Photo
 
@@ -78,7 +78,7 @@ def test_a_section_page_is_its_slice_of_the_listing(many_articles, section, emba
     listing = list(Article.objects.published(at=now).in_section(section).newest_first().values_list("pk", flat=True))
     assert len(listing) == 45 and embargoed_article.pk not in listing
     for start in [0, 20, 40, 60]:
-        page = views.section_page(section.pk, now, slice(start, start + 20))
+        page = listings.section_page(section.pk, now, slice(start, start + 20))
         page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
         assert [story.pk for story in page] == listing[start : start + 20]
 
