@@ -7,7 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Aggregate, Exists, F, JSONField, OuterRef, Q, Subquery
+from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -112,15 +112,8 @@ class ArticleQuerySet(models.QuerySet):
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
         return self.annotate(lead=Subquery(lead.values(json=caption_as_json())[:1], output_field=JSONField()))
 
-    def with_captions(self):
-        """Each story's captions with their photos, read with the story as one JSON array (`caption_list`,
-        in no order; Article.captions_from_json() makes them objects): a story page needs one query."""
-        captions = Caption.objects.filter(article=OuterRef("pk")).order_by().values("article")
-        captions = captions.annotate(rows=JSONList(caption_as_json())).values("rows")
-        return self.annotate(caption_list=Subquery(captions, output_field=JSONField()))
 
-
-# What with_lead_photo() and with_captions() read of captions and their photos: what pages show of them.
+# What with_lead_photo() reads of a story's lead caption and its photo: what cards show of them.
 CAPTION_FIELDS = ["id", "photo_id", "text", "order", "is_lead"]
 PHOTO_FIELDS = ["id", "image", "credit", "alt_text", "focal_x", "focal_y", "width", "height", "renditions_key"]
 
@@ -132,14 +125,14 @@ def caption_as_json():
     )
 
 
-class JSONList(Aggregate):
-    """The JSON array of an expression's values (SQLite's json_group_array, PostgreSQL's jsonb_agg)."""
+def captions_with_photos():
+    """A story's captions with their photos, in order, for prefetch_related() or prefetch_related_objects()."""
+    return Prefetch("captions", queryset=Caption.objects.select_related("photo"))
 
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+def lead_of(captions):
+    """The caption whose photo stands for the story: its lead, or else its first (captions in their order)."""
+    return next((caption for caption in captions if caption.is_lead), captions[0] if captions else None)
 
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
@@ -271,14 +264,8 @@ class Article(models.Model):
     def lead_caption(self):
         if "lead" in self.__dict__:  # read with the story: ArticleQuerySet.with_lead_photo()
             return Caption.from_json(self, self.lead) if self.lead else None
-        # Iterating over all() uses prefetch_related("captions__photo") when the view asked for it.
-        captions = list(self.captions.all())
-        return next((c for c in captions if c.is_lead), captions[0] if captions else None)
-
-    def captions_from_json(self):
-        """The captions, with their photos, that ArticleQuerySet.with_captions() read, in their order."""
-        rows = sorted(self.caption_list or [], key=lambda row: (row["caption_order"], row["caption_id"]))
-        return [Caption.from_json(self, row) for row in rows]
+        # all() is what prefetch_related(captions_with_photos()) read, when the story was read with it.
+        return lead_of(list(self.captions.all()))
 
     def content_hash(self):
         """Hash of the story's text as the importer compares it: changed here means an editor touched it."""
@@ -420,7 +407,7 @@ class Caption(models.Model):
 
     @classmethod
     def from_json(cls, article, row):
-        """The Caption, with its Photo, from a JSON object of ArticleQuerySet.with_lead_photo() or with_captions()."""
+        """The Caption, with its Photo, from the JSON object of ArticleQuerySet.with_lead_photo()."""
         db = article._state.db
         photo = from_values(Photo, db, {name: row[f"photo_{name}"] for name in PHOTO_FIELDS})
         values = {name: row[f"caption_{name}"] for name in CAPTION_FIELDS} | {"article_id": article.pk}

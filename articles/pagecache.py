@@ -216,7 +216,7 @@ def scopes_for(stories, *, everything=False):
 def front_edge(section_id):
     """(published_at, pk) of the oldest story on the section's front (the newest FRONT_SIZE), or None if the
     section has fewer: a story at or after it is on the front, or was until this change."""
-    from .views import FRONT_SIZE
+    from .listings import FRONT_SIZE
 
     newest = Article.objects.published().filter(section_id=section_id).newest_first()
     return newest.values_list("published_at", "pk")[FRONT_SIZE - 1 : FRONT_SIZE].first()

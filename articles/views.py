@@ -1,8 +1,7 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import FETCH_PEERS, Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,15 +17,12 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .models import Article, Caption, Correction, Photo, Redirect, Section
+from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, SectionListing, section_fronts
+from .models import Article, Caption, Correction, Photo, Redirect, Section, captions_with_photos, lead_of
 from .pagecache import sections_for
 from .photos import renditions
 from .text import xml_safe
 
-STORIES_PER_SECTION_ON_HOME = 4
-RELATED_STORIES = 4
-# A story page's related stories are its section's newest but itself.
-FRONT_SIZE = max(STORIES_PER_SECTION_ON_HOME, RELATED_STORIES + 1)
 # Edits within this time of publication are part of publishing, not an update worth showing.
 UPDATE_GRACE = timedelta(minutes=5)
 
@@ -42,33 +38,13 @@ def last_change(request, *args, **kwargs):
 
 
 def read_last_change():
-    # One query written once: each part walks an index to its newest row (article_updated,
-    # article_listing, the corrections' created_at), and the ORM took longer to compile the equivalent
-    # expression than the database takes to answer it. The second part is Article.objects.published(),
-    # spelled out: change both together.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LAST_CHANGE_SQL,
-            [Article.Status.PUBLISHED, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
-        times = cursor.fetchone()
-    return max((as_datetime(time) for time in times if time), default=None)
-
-
-LAST_CHANGE_SQL = """
-    SELECT
-      (SELECT updated_at FROM articles_article ORDER BY updated_at DESC LIMIT 1),
-      (SELECT published_at FROM articles_article WHERE status = %s AND published_at <= %s
-       ORDER BY published_at DESC LIMIT 1),
-      (SELECT created_at FROM articles_correction ORDER BY created_at DESC LIMIT 1)
-"""
-
-
-def as_datetime(value):
-    """A timestamp as a raw cursor returns it: SQLite gives UTC text, PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    # Three indexed reads of one row each (article_updated, article_listing, the corrections' created_at).
+    newest = [
+        Article.objects.order_by("-updated_at").values_list("updated_at", flat=True),
+        Article.objects.published().order_by("-published_at").values_list("published_at", flat=True),
+        Correction.objects.order_by("-created_at").values_list("created_at", flat=True),
+    ]
+    return max(filter(None, (times.first() for times in newest)), default=None)
 
 
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
@@ -78,83 +54,23 @@ conditional = method_decorator(
 )
 
 
-# What a card shows of a story (articles/includes/story_card.html, articles.jinja2.card_key), but its
-# summary. The summary comes from the body, which PostgreSQL keeps out of line (TOAST, some 6 kB a story),
-# and only a card being rendered needs it: most cards are kept already (articles.jinja2.story_card). So
-# the body is left out, and the first card that reads it fetches it for the whole page's stories in one
-# query (FETCH_PEERS).
-CARD_FIELDS = [
-    "headline",
-    "slug",
-    "section",
-    "standfirst",
-    "language",
-    "published_at",
-    "created_at",
-    "updated_at",
-    "version",
-]
-
-
-def card_stories():
-    # Unordered: callers put them in their listing's order (an ORDER BY made PostgreSQL sort the whole rows).
-    return Article.objects.only(*CARD_FIELDS).with_lead_photo().fetch_mode(FETCH_PEERS).order_by()
-
-
-# A listing page's query, compiled once per process (articles/compiled.py): a page's ids are padded to
-# CARDS_PER_QUERY with an id no story has.
-CARDS_PER_QUERY = 20
-NO_STORY = 0
-stories_with_ids = CompiledQuery(lambda *ids: card_stories().filter(pk__in=ids), *[int] * CARDS_PER_QUERY)
-# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
-# (index-only, so deep pages stay fast: bench/deep_pages.py), then those stories by primary key (with the
-# listing's filters repeated, SQLite scanned the whole section instead).
-section_page = CompiledQuery(
-    lambda section, now, page: card_stories().filter(
-        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
+# The queries every story page runs, compiled once per process (articles/compiled.py): Django took longer
+# to build and compile each than the database takes to answer it (2-3 ms of CPU a request, 60-90% of an
+# uncached story page's; prefetch_related() for the captions alone, 2 ms).
+published_story = CompiledQuery(
+    lambda slug, now: (
+        Article.objects.published(at=now)
+        .filter(slug=slug)
+        # Few stories are ever corrected: knowing which saves the others a query.
+        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
+        .order_by()
     ),
-    int,
+    str,
     datetime,
-    slice,
 )
-
-
-def for_cards(ids, sections):
-    """The stories with these ids, in that order, as cards (see as_cards)."""
-    if len(ids) <= CARDS_PER_QUERY:
-        stories = stories_with_ids(*ids, *[NO_STORY] * (CARDS_PER_QUERY - len(ids)))
-    else:  # the home page's, once per content version
-        stories = list(card_stories().filter(pk__in=ids))
-    by_id = {story.pk: story for story in stories}
-    return as_cards([by_id[pk] for pk in ids if pk in by_id], sections)  # one may be deleted since listed
-
-
-def as_cards(stories, sections):
-    """Card stories (card_stories()), each given its section from the page's own list of sections.
-
-    select_related and prefetch_related cost listings more Python time (an object per section per story, a
-    queryset per story) than the database took to answer (docs/performance.md).
-    """
-    sections = {section.pk: section for section in sections}
-    for story in stories:
-        # A section created a moment ago may not be in the page's list yet: then the story fetches its own.
-        story.section = sections.get(story.section_id) or story.section
-    return stories
-
-
-class SectionListing:
-    """A section's published stories, newest first, as cards, as the paginator slices them (one compiled
-    query a page). The paginator's count is set by the view."""
-
-    def __init__(self, section, now, sections):
-        self.section = section
-        self.now = now
-        self.sections = sections
-
-    def __getitem__(self, page):
-        stories = section_page(self.section.pk, self.now, page)
-        stories.sort(key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
-        return as_cards(stories, self.sections)
+# Its captions, with their photos, in their order: as a query of its own, compiled, this cost the story page
+# less than reading them with the story (as JSON) or prefetch_related() did.
+story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
 
 
 @conditional
@@ -169,41 +85,6 @@ class IndexView(TemplateView):
             if section.pk in fronts
         ]
         return super().get_context_data(groups=groups, **kwargs)
-
-
-def section_fronts(request):
-    """The newest published stories of every section, as cards, newest first: the home page's groups and
-    every story page's related stories. Kept per content version (articles/pagecache.py)."""
-
-    def read():
-        sections = sections_for(request)
-        fronts = {}
-        for card in for_cards(latest_in_each(sections, FRONT_SIZE), sections):
-            fronts.setdefault(card.section_id, []).append(card)
-        return fronts
-
-    return pagecache.kept_until_release(request, "fronts", read)
-
-
-def latest_in_each(sections, count):
-    """The ids of the newest `count` published stories of every section, as one query.
-
-    A UNION ALL of one small indexed query per section: a window function over every published story
-    (ROW_NUMBER() OVER (PARTITION BY section)) reads the whole archive, 0.4 s at 100,000 stories.
-    The part is compiled once, for a placeholder section, and repeated: compiling it once per section
-    took longer than running the whole union.
-    """
-    if not sections:
-        return []
-    placeholder = -1
-    part, params = (
-        Article.objects.published().filter(section_id=placeholder).newest_first().values_list("pk")[:count]
-    ).query.sql_with_params()
-    slot = params.index(placeholder)
-    sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS section_{i}" for i in range(len(sections)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [v for section in sections for v in (*params[:slot], section.pk, *params[slot + 1 :])])
-        return [pk for (pk,) in cursor.fetchall()]
 
 
 @conditional
@@ -260,38 +141,23 @@ class ArticleDetailView(TemplateView):
         raise Http404("No published story at this address.")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**(kwargs | story_context(self.request, self.article)))
+        captions = story_captions(self.article.pk)
+        return super().get_context_data(**(kwargs | story_context(self.request, self.article, captions)))
 
 
-# The story page's own queries, compiled once per process: they run on every story page, and Django took
-# longer to compile each than the database takes to answer it (articles/compiled.py).
-published_story = CompiledQuery(
-    lambda slug, now: (
-        Article.objects.published(at=now)
-        .filter(slug=slug)
-        .with_captions()
-        # Few stories are ever corrected: knowing which saves the others a query.
-        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
-        .order_by()
-    ),
-    str,
-    datetime,
-)
-story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
-story_corrections = CompiledQuery(lambda article: Correction.objects.filter(article=article), int)
+def story_context(request, article, captions=None):
+    """What the story page shows besides the story: for readers, and for editors' previews of drafts.
 
-
-def story_context(request, article):
-    """What the story page shows besides the story: for readers, and for editors' previews of drafts."""
+    `captions`: the captions to show, with their photos, in order; by default the story's own (read now,
+    unless prefetched). A preview of a revision passes the revision's.
+    """
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
-    if article.pk is not None and "captions" not in getattr(article, "_prefetched_objects_cache", {}):
-        # What prefetch_related("captions") would leave, for captions.all() and lead_caption: read with the
-        # story (published_story), or else now (editors' previews); previews of a revision set it
-        # themselves, to the revision's captions.
-        read = "caption_list" in article.__dict__
-        captions = article.captions_from_json() if read else story_captions(article.pk)
-        article._prefetched_objects_cache = {"captions": captions}
-    corrections = story_corrections(article.pk) if article.pk and getattr(article, "corrected", True) else []
+    if captions is None and article.pk is not None:
+        prefetch_related_objects([article], captions_with_photos())
+        captions = article.captions.all()
+    captions = list(captions or [])
+    lead = lead_of(captions)
+    corrections = list(article.corrections.all()) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
     front = section_fronts(request).get(article.section_id, [])
@@ -300,15 +166,17 @@ def story_context(request, article):
     return {
         "article": article,
         "section": article.section,
+        "captions": captions,
+        "lead_caption": lead,
         "canonical_url": url,
         "corrections": corrections,
         "updated_at": updated_at,
         "related": related,
-        "structured_data": structured_data(request, article, url, published_at, updated_at),
+        "structured_data": structured_data(request, article, lead, url, published_at, updated_at),
     }
 
 
-def structured_data(request, article, url, published_at, updated_at):
+def structured_data(request, article, lead, url, published_at, updated_at):
     """JSON-LD NewsArticle, for search engines."""
     data = {
         "@context": "https://schema.org",
@@ -327,9 +195,8 @@ def structured_data(request, article, url, published_at, updated_at):
         ),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
     }
-    caption = article.lead_caption
     # The share rendition, as og:image: originals are not public (docs/photos.md).
-    social_image = photo_social_url(request, caption.photo if caption else None)
+    social_image = photo_social_url(request, lead.photo if lead else None)
     if social_image:
         data["image"] = [social_image]
     return data

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.http import http_date
 
-from articles.models import Article, Correction, Redirect, Section
+from articles.models import Article, Caption, Correction, Photo, Redirect, Section
 
 # A 1x1 GIF: enough for an ImageField.
 GIF = (
@@ -62,6 +62,16 @@ def test_article_page_shows_every_paragraph_once(client, make_article):
     body = page[page.index("<main") :]
     for text in ["Port Reopens", "Ships are back.", "Alpha para.", "Beta para.", "Gamma para."]:
         assert body.count(text) == 1, text
+
+
+@pytest.mark.django_db
+def test_story_shows_its_other_photos_in_their_order_after_the_lead(client, published_article):
+    for order in [3, 1, 2]:
+        photo = Photo.objects.create(credit=f"Agency {order}", alt_text="A street")
+        Caption.objects.create(article=published_article, photo=photo, text=f"Photo {order}", order=order)
+    page = client.get(published_article.get_absolute_url()).content.decode()
+    shown = [page.index(text) for text in ["A flooded street in the port.", "Photo 1", "Photo 2", "Photo 3"]]
+    assert shown == sorted(shown) and "Agency 2" in page
 
 
 @pytest.mark.django_db
