@@ -109,6 +109,7 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
     assert response.cookies["csrftoken"]["httponly"]
 
 
+@pytest.mark.browser
 def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor):
     violations = []
     page = browser.new_page()
