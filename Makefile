@@ -6,11 +6,20 @@ PORT ?= 8000
 
 .PHONY: run serve migrate test test-fast test-tools bench setup lint lock fixtures clean
 
-$(VENV)/.installed: requirements.lock pyproject.toml
-	@python=$$(bin/find-python) && echo "Using $$python" && \
-	  ( [ -x $(PY) ] || $$python -m venv $(VENV) )
+$(PY):
+	@python=$$(bin/find-python) && echo "Using $$python" && $$python -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $@
+
+# requirements.lock, the exact versions installed above, is generated from pyproject.toml (its dependencies and
+# the test extra) for the oldest Python it supports; run this after changing them. Versions already locked stay
+# where they still fit; LOCK_ARGS=--upgrade moves every package to its newest release.
+lock: | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip compile --quiet --python $(PY) --python-version 3.12 --extra test \
+	  --custom-compile-command "make lock" pyproject.toml -o requirements.lock $(LOCK_ARGS)
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
