@@ -14,11 +14,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(PY)
 	@touch $@
 
 # requirements.lock, the exact versions installed above, is generated from pyproject.toml (its dependencies and
-# the test extra) for the oldest Python it supports; run this after changing them. Versions already locked stay
-# where they still fit; LOCK_ARGS=--upgrade moves every package to its newest release.
+# the test extra) for every Python it supports (3.12 up); run this after changing them. Versions already locked
+# stay where they still fit; LOCK_ARGS=--upgrade moves every package to its newest release.
 lock: | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip compile --quiet --python $(PY) --python-version 3.12 --extra test \
+	$(VENV)/bin/uv pip compile --quiet --universal --python $(PY) --python-version 3.12 --extra test \
 	  --custom-compile-command "make lock" pyproject.toml -o requirements.lock $(LOCK_ARGS)
 
 setup: $(VENV)/.installed
