@@ -100,10 +100,16 @@ def test_without_embargoes_pages_are_kept_for_the_configured_time(settings, publ
 def test_readers_still_get_pages_when_the_cache_is_down(client, settings, published_article):
     settings.CACHES = UNREACHABLE_REDIS
 
-    for url in [reverse("articles:index"), published_article.section.get_absolute_url()]:
+    for url in [
+        reverse("articles:index"),
+        published_article.section.get_absolute_url(),
+        published_article.get_absolute_url(),
+        "/search/?q=floods",
+        "/feed/",
+    ]:
         response = client.get(url)
-        assert response.status_code == 200
-        assert published_article.headline in response.content.decode()
+        assert response.status_code == 200, url
+        assert published_article.headline in response.content.decode(), url
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -35,6 +35,7 @@ def every_kind_of_page(published_article):
         published_article.get_absolute_url(),
         reverse("admin:login"),
         reverse("healthz"),
+        "/search/?q=floods",
         "/no-such-section/",
         *feed_urls(published_article),
     ]
