@@ -203,21 +203,6 @@ def test_the_home_page_and_related_stories_follow_publishing_at_once(client, set
 
 
 @pytest.mark.django_db
-def test_the_home_page_and_last_modified_follow_an_embargo_lifting(client, settings, published_article, make_article):
-    """An embargo lifts without a save: what is kept per content version must end with it."""
-    settings.PAGE_CACHE_SECONDS = 0
-    release = timezone.now() + timedelta(seconds=1.5)  # Last-Modified has whole seconds: a second apart
-    make_article("Results Due Now", published_at=release)
-    before = client.get("/")
-    assert "Results Due Now" not in before.content.decode()
-
-    time.sleep(max((release - timezone.now()).total_seconds(), 0) + 0.05)
-    after = client.get("/")
-    assert "Results Due Now" in after.content.decode()
-    assert after["Last-Modified"] != before["Last-Modified"]
-
-
-@pytest.mark.django_db
 def test_feeds_are_served_from_the_cache_until_a_story_is_published(client, published_article, make_article):
     for url in ["/feed/", "/feed/atom/", "/world/feed/", "/world/feed/atom/"]:
         assert client.get(url).headers["X-Page-Cache"] == "miss"
