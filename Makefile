@@ -1,16 +1,25 @@
-# Newsroom: `make run` to set up and serve, `make test` to run the suite.
+# Newsroom: `make run` to set up and serve, `make test` to run the suite (`make test-fast` for its core).
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve migrate test test-tools bench setup lint fixtures clean
+.PHONY: run serve migrate test test-fast test-tools bench setup lint lock fixtures clean
 
-$(VENV)/.installed: requirements.lock pyproject.toml
-	@python=$$(bin/find-python) && echo "Using $$python" && \
-	  ( [ -x $(PY) ] || $$python -m venv $(VENV) )
+$(PY):
+	@python=$$(bin/find-python) && echo "Using $$python" && $$python -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $@
+
+# requirements.lock, the exact versions installed above, is generated from pyproject.toml (its dependencies and
+# the test extra) for every Python it supports (3.12 up); run this after changing them. Versions already locked
+# stay where they still fit; LOCK_ARGS=--upgrade moves every package to its newest release.
+lock: | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip compile --quiet --universal --python $(PY) --python-version 3.12 --extra test \
+	  --custom-compile-command "make lock" pyproject.toml -o requirements.lock $(LOCK_ARGS)
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
@@ -44,6 +53,12 @@ test-tools:
 
 test: test-tools $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The core suite, for a quick edit-test loop: SQLite, in this one process, Python packages only. It leaves out
+# the tests marked as needing Chromium, gunicorn and production's PostgreSQL and Redis, wrk or the npm checkers
+# (the markers in pyproject.toml); `make test` runs them too.
+test-fast: $(VENV)/.installed
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not (browser or production or bench or checkers)" $(PYTEST_ARGS)
 
 # Benchmarks (bench/run.py): BENCH_ARGS=--quick for a short run. `make test` runs them at a tiny N.
 bench: $(VENV)/.installed

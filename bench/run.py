@@ -276,7 +276,7 @@ def bench_search(table, kind, n, env):
 
 
 def bench_photos(table):
-    """Rendition cost per photo, and a count of image operations during page views (must be zero)."""
+    """Rendition cost per photo, and the time of a page view with a <picture>."""
     out = subprocess.run(
         [PYTHON, "-m", "pytest", "bench/test_photos.py", "-q", "-s", "-p", "no:cacheprovider"],
         cwd=ROOT,

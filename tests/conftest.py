@@ -10,9 +10,17 @@ from django.utils import timezone
 from articles import pagecache as page_cache
 from articles.models import Article, Caption, Photo, Section
 from articles.pagecache import content_changed
+from tests import production
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "sample-dump.txt"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """What the test about to run is marked as needing (browser, production...), for the helpers that start
+    Chromium, gunicorn, PostgreSQL or Redis to check (production.require_marker)."""
+    production.running_test_markers = {mark.name for mark in item.iter_markers()}
 
 
 @pytest.fixture(autouse=True)
@@ -219,6 +227,7 @@ def browser(monkeypatch):
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    production.require_marker("browser", "Chromium")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still synchronous,
     # but Django gives code inside a running loop its own connections: close them with the loop.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -20,16 +20,27 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
+import pytest
 import redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("NEWSROOM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("NEWSROOM_TEST_REDIS", "redis://127.0.0.1:6379/14")
 
+running_test_markers = set()  # set by tests/conftest.py before each test
+
+
+def require_marker(name, what):
+    """`make test-fast` leaves out the tests marked as needing more than Python and SQLite (pyproject.toml):
+    a test that starts one of these without saying so would make it slow or fail where those are missing."""
+    if name not in running_test_markers:
+        pytest.fail(f"this test uses {what}: mark it @pytest.mark.{name} (pyproject.toml)", pytrace=False)
+
 
 @contextlib.contextmanager
 def postgres_database():
     """A new, empty PostgreSQL database; yields its URL and drops it afterwards."""
+    require_marker("production", "this machine's PostgreSQL")
     name = f"newsroom_test_{secrets.token_hex(4)}"
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -43,6 +54,7 @@ def postgres_database():
 @contextlib.contextmanager
 def redis_prefix():
     """A key prefix no one else uses; its keys are deleted afterwards."""
+    require_marker("production", "this machine's Redis")
     prefix = f"newsroom-test-{secrets.token_hex(4)}"
     try:
         yield prefix
@@ -88,6 +100,7 @@ def free_port():
 @contextlib.contextmanager
 def gunicorn(port, env, workers=1):
     """One app server, as `make serve` starts it (gunicorn.conf.py), with `workers` workers; stopped afterwards."""
+    require_marker("production", "gunicorn")
     log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the server
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],

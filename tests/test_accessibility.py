@@ -13,6 +13,8 @@ from articles.models import Article
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.checkers
+
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -55,6 +57,7 @@ def test_nu_html_checker_finds_no_errors(client, reader_site, tmp_path):
     assert errors == []
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations(browser, live_server, reader_site, scheme):

@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 from articles.models import Article
 from tests.test_editor_journey import PASSWORD, make_staff
 
+pytestmark = pytest.mark.browser
+
 
 @contextmanager
 def editor_session(browser, live_server, username):

@@ -8,6 +8,8 @@ import pytest
 
 from .production import BASE_DIR, manage, postgres_database, production_env
 
+pytestmark = pytest.mark.production
+
 PHOTO = b"\xff\xd8\xff\xe0 not really a JPEG, but bytes to compare"
 
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reader_browses_a_section_reads_a_story_searches_and_finds_the_feed(browser, live_server, reader_site):

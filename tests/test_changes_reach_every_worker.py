@@ -46,6 +46,8 @@ from .production import (
     redis_prefix,
 )
 
+pytestmark = pytest.mark.production
+
 PROMISE = 1.0  # seconds: every worker shows a change this soon after it is committed
 LIMIT = 1.5  # seconds: the promise, and a little margin for this shared 2-core machine
 ROUNDS = 3  # bursts per surface when warming and when confirming: every worker answers several times

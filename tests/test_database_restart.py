@@ -10,6 +10,8 @@ import pytest
 
 from .production import Browser, free_port, gunicorn, http_get, manage, postgres_database, production_env, redis_prefix
 
+pytestmark = pytest.mark.production
+
 PASSWORD = "correct horse battery staple"
 PAGES = ["/", "/world/", "/search/?q=storm", "/feed/", "/healthz"]
 

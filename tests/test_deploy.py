@@ -9,6 +9,8 @@ import pytest
 
 from .production import free_port, gunicorn, manage, postgres_database, production_env, redis_prefix
 
+pytestmark = pytest.mark.production
+
 PASSWORD = "correct horse battery staple"
 # What the load balancer adds: the reader used HTTPS, from this address.
 THROUGH_THE_LOAD_BALANCER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
@@ -99,6 +101,7 @@ def test_cookies_are_secure_and_hidden_from_scripts(site):
     assert "HttpOnly" in cookie
 
 
+@pytest.mark.browser
 def test_an_editors_session_cookie_is_secure_and_hidden_from_scripts(site, page):
     log_in(page, site, "A", "desk")
 
@@ -133,6 +136,7 @@ def test_static_files_have_hashed_names_compression_and_a_long_cache_lifetime(si
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.browser
 def test_withdrawing_through_one_server_stops_the_other_serving_the_story_at_once(site, page):
     story_id, headline = site.newest_story()
     # Server B has the index cached (a second visit is a cache hit) and shows the story.
@@ -163,6 +167,7 @@ def test_withdrawing_through_one_server_stops_the_other_serving_the_story_at_onc
     assert headline in body.decode()
 
 
+@pytest.mark.browser
 def test_a_login_lockout_on_one_server_holds_on_the_others(site, page, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(page, site, "A", "intern", password="guess")

@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from articles.models import Article, Section
 
+pytestmark = pytest.mark.browser
+
 PASSWORD = "a long demo passphrase"
 
 

@@ -59,6 +59,7 @@ def write_story(client, **fields):
     return Article.objects.get(slug=fields["slug"])
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_saved_from_the_browser_keeps_its_paragraphs(browser, live_server, django_user_model):
     make_staff(django_user_model, "desk-editor", "Editors")
@@ -93,6 +94,7 @@ def test_story_saved_from_the_browser_keeps_its_paragraphs(browser, live_server,
     assert entry.get_change_message() == "Changed Standfirst."
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_typed_in_the_admin_from_scratch_has_its_paragraphs(browser, live_server, django_user_model):
     make_staff(django_user_model, "desk-editor", "Editors")
@@ -116,6 +118,7 @@ def test_story_typed_in_the_admin_from_scratch_has_its_paragraphs(browser, live_
     assert (story.language, story.direction) == ("en", "ltr")
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_saving_a_story_unchanged_adds_no_revision_and_keeps_it_importable(
     browser, live_server, django_user_model, tmp_path

@@ -254,6 +254,7 @@ def test_the_import_page_still_takes_an_upload_under_the_limit(editor_client, se
     assert "Would have created 4," in page.content.decode()
 
 
+@pytest.mark.production
 def test_two_imports_of_the_same_dump_at_once_both_succeed_and_one_finds_it_unchanged(tmp_path):
     """On PostgreSQL, two real `import_dump` processes at once: the second waits for the first, then finds
     the dump in the ledger. (SQLite's write lock serialises them anyway.)"""

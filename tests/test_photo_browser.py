@@ -12,7 +12,7 @@ from articles.models import Photo
 from articles.photos import renditions
 from tests.photos import image_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import sys
 import pytest
 from django.conf import settings
 
+pytestmark = pytest.mark.production
+
 GOOD_KEY = "k3y-" + "x7Qp" * 15
 PRODUCTION = {
     "DJANGO_DEBUG": "false",

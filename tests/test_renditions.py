@@ -112,6 +112,8 @@ def test_article_page_serves_a_responsive_picture(client, article_with_photo):
     assert 'width="1000" height="500"' in picture
     assert 'alt="Boats in a flooded harbour"' in picture
     assert 'fetchpriority="high"' in picture and 'loading="lazy"' not in picture
+    figure = re.search(r"<figure[^>]*>.*?</figure>", html, re.S).group()
+    assert re.search(r"<figcaption>The harbour at dawn. <span[^>]*>Reuters</span></figcaption>", figure)
     assert (
         f'<meta property="og:image" content="http://testserver/media/renditions/{photo.renditions_key}/social' in html
     )
@@ -138,6 +140,7 @@ def test_page_view_does_no_image_processing(client, article_with_photo, media_fi
         raise AssertionError("a page view processed an image")
 
     monkeypatch.setattr(Image, "open", refuse)
+    monkeypatch.setattr(Image, "new", refuse)
     monkeypatch.setattr(Image.Image, "save", refuse)
     for _ in range(3):
         response = client.get(article_with_photo.get_absolute_url())

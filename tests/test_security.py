@@ -35,6 +35,7 @@ def every_kind_of_page(published_article):
         published_article.get_absolute_url(),
         reverse("admin:login"),
         reverse("healthz"),
+        "/search/?q=floods",
         "/no-such-section/",
         *feed_urls(published_article),
     ]
@@ -109,6 +110,7 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
     assert response.cookies["csrftoken"]["httponly"]
 
 
+@pytest.mark.browser
 def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor):
     violations = []
     page = browser.new_page()

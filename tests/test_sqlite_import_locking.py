@@ -19,6 +19,8 @@ import pytest
 from bench import corpus
 from tests.production import BASE_DIR, Browser, free_port, gunicorn, manage, postgres_database, production_env
 
+pytestmark = pytest.mark.production
+
 STORIES = 6000  # the write takes some seconds on this machine: longer than the 5 s busy timeout, or close to it
 EDITOR, PASSWORD = "desk", "a-long-test-password-4417"
 BUSY = "An import is running; your changes were not saved yet — save again in a moment."
