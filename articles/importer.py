@@ -97,9 +97,8 @@ class Router:
 class Outcome:
     """What a run did (or, on a dry run, would do), story by story.
 
-    The ids say which stories were written, and section_ids which sections gained or had a story
-    changed, so that invalidating readers' pages can be narrowed to them. A dry run counts but writes
-    no ids.
+    The ids say which stories were written, for the page cache (which finds their sections itself). A dry
+    run counts but writes no ids.
     """
 
     created: int = 0
@@ -109,7 +108,6 @@ class Outcome:
     errors: list = field(default_factory=list)
     created_ids: list = field(default_factory=list)
     updated_ids: list = field(default_factory=list)
-    section_ids: set = field(default_factory=set)
 
     @property
     def wrote(self):
@@ -170,47 +168,36 @@ class Importer:
         self.read = 0  # stories (and invalid ones) prepared so far
         self.slugs = Slugs()
 
-    def write_file(self, batches, *, name, digest="", tally=None):
-        """Write one dump file's prepared batches (from `prepare`, which counted its duplicates and invalid
+    def write_file(self, batches, tally, *, name, digest):
+        """Write one dump file's prepared batches (from `prepare`, which counts its duplicates and invalid
         stories in `tally`). A byte-identical file that was imported before, all of whose stories still carry
         its digest, is skipped: asked here, inside the writing transaction, as a run that imported it
         meanwhile has committed by now (`lock_dump`)."""
         if digest and not self.dry_run:
             lock_dump(digest)
-        if digest and self._unchanged_since(digest):
-            return self.outcome
+        if digest and (stories := self.known_unchanged(digest)):
+            self.outcome.unchanged += stories
+            return
         self.digest = digest
         created, updated, total = self.outcome.created, self.outcome.updated, self.outcome.total
         for ready in batches:
             self._write_batch(ready)
             reset_queries()  # with DEBUG on, Django keeps every query: memory would grow with the dump
-        if tally is not None:  # after the batches: a file read only now (see import_run) counts as it is read
-            self.outcome.unchanged += tally.unchanged
-            self.outcome.errors += tally.errors
+        # After the batches: a file read only now (see import_run) counts as it is read.
+        self.outcome.unchanged += tally.unchanged
+        self.outcome.errors += tally.errors
         created, updated = self.outcome.created - created, self.outcome.updated - updated
         total = self.outcome.total - total
         if digest and not self.dry_run and total and created + updated == total:
             ImportedDump.objects.update_or_create(digest=digest, defaults={"name": stored_name(name), "stories": total})
-        return self.outcome
 
     def known_unchanged(self, digest):
-        """Whether the ledger says this file needs no reading (asked again by write_file, which decides)."""
+        """The number of stories of a file the ledger says needs no reading (all still carry its digest), or 0.
+        Asked before the run reads the file, and again by write_file, which decides."""
         dump = ImportedDump.objects.filter(digest=digest).first()
-        return dump is not None and Article.objects.filter(source_digest=digest).count() == dump.stories
-
-    def _unchanged_since(self, digest):
-        if not self.known_unchanged(digest):
-            return False
-        self.outcome.unchanged += ImportedDump.objects.get(digest=digest).stories
-        return True
-
-    def run(self, items):
-        """Import records from an iterable of StoryRecord/DumpError (preparing and writing a batch at a time);
-        return the Outcome."""
-        for ready in self.prepare(items, self.outcome):
-            self._write_batch(ready)
-            reset_queries()
-        return self.outcome
+        if dump is not None and Article.objects.filter(source_digest=digest).count() == dump.stories:
+            return dump.stories
+        return 0
 
     def prepare(self, items, tally):
         """Check records and get them ready to write, without the database: yield lists of Ready stories, a
@@ -278,10 +265,7 @@ class Importer:
     def _problems(self, record, section):
         """Why this story, were it new, could not be published as the import would save it (empty if nothing)."""
         article = build_article(record, section, "", "", "", self.status, timezone.now())
-        captions = [
-            Caption(article=article, photo=Photo(credit=c.credit), text=c.text, order=order, is_lead=order == 0)
-            for order, c in enumerate(record.captions)
-        ]
+        captions = [Caption(article=article, photo=Photo(credit=credit), **c) for credit, c in caption_fields(record)]
         return publication_problems(article, captions)
 
     def _write_batch(self, ready):
@@ -312,7 +296,7 @@ class Importer:
                     "kept the editor's version"
                 )
             else:
-                self._update(article, record, digest)
+                self._update(article, story)
         self._create(new)
 
     def _create(self, new):
@@ -325,67 +309,49 @@ class Importer:
         if self.dry_run or not new:
             return
         now = timezone.now()
-        records = [story.record for story in new]
-        slugs = self.slugs.allocate([record.headline for record in records])
-        published = self.status == Article.Status.PUBLISHED
+        slugs = self.slugs.allocate([story.record.headline for story in new])
+        fields = [article_fields(story.record, story.key, story.digest) for story in new]
         articles = Rows(
             Article,
-            ["id", "headline", "slug", "section_id", "body", "language", "source_key", "source_file", "import_hash"],
-            status=self.status,
-            published_at=now if published else None,
-            created_at=now,
-            updated_at=now,
+            ["id", "slug", "section_id", *fields[0]],
+            **new_story_fields(self.status, now),
             source_digest=self.digest,
         )
         # Captions go in before their stories (foreign keys are checked at commit), so that the search
         # index reads a story's captions when the story is inserted instead of re-indexing it per caption.
         article_ids = articles.new_ids(len(new))
-        section_ids = [story.section_id for story in new]
-        credits = [
-            (article_id, order, caption)
-            for article_id, record in zip(article_ids, records, strict=True)
-            for order, caption in enumerate(record.captions)
+        captions = [
+            (article_id, credit, caption)
+            for article_id, story in zip(article_ids, new, strict=True)
+            for credit, caption in caption_fields(story.record)
         ]
-        if credits:
+        if captions:
             photo_ids = Rows(Photo, ["credit"], created_at=now).insert(
-                [(caption.credit,) for _, _, caption in credits], returning_ids=True
+                [(credit,) for _, credit, _ in captions], returning_ids=True
             )
-            Rows(Caption, ["article_id", "photo_id", "text", "order", "is_lead"]).insert(
+            Rows(Caption, ["article_id", "photo_id", *captions[0][2]]).insert(
                 [
-                    (article_id, photo_id, caption.text, order, order == 0)
-                    for (article_id, order, caption), photo_id in zip(credits, photo_ids, strict=True)
+                    (article_id, photo_id, *caption.values())
+                    for (article_id, _, caption), photo_id in zip(captions, photo_ids, strict=True)
                 ]
             )
         articles.insert(
             [
-                (
-                    article_id,
-                    story.record.headline,
-                    slug,
-                    story.section_id,
-                    "\n\n".join(story.record.paragraphs),
-                    story.record.language,
-                    story.key,
-                    stored_name(story.record.source),
-                    story.digest,
-                )
-                for article_id, story, slug in zip(article_ids, new, slugs, strict=True)
+                (article_id, slug, story.section_id, *values.values())
+                for article_id, story, slug, values in zip(article_ids, new, slugs, fields, strict=True)
             ]
         )
         self.outcome.created_ids += article_ids
-        self.outcome.section_ids.update(section_ids)
 
-    def _update(self, article, record, digest):
-        """Apply a change made at the source, unless an editor saved the story meanwhile."""
+    def _update(self, article, story):
+        """Apply a change made at the source, unless an editor saved the story meanwhile. Captions and credits
+        the source left as they were are not written again (each write re-indexes the story for search)."""
         if self.dry_run:
             self.outcome.updated += 1
             return
+        record = story.record
         changed = Article.objects.filter(pk=article.pk, version=article.version).update(
-            headline=record.headline,
-            body="\n\n".join(record.paragraphs),
-            language=record.language,
-            source_file=stored_name(record.source),
-            import_hash=digest,
+            **article_fields(record, story.key, story.digest),
             source_digest=self.digest,
             updated_at=timezone.now(),
             version=F("version") + 1,
@@ -396,17 +362,18 @@ class Importer:
             )
             return
         old = {c.order: c for c in article.captions.all()}
-        for order, caption in enumerate(record.captions):
-            if order in old:
-                Caption.objects.filter(pk=old[order].pk).update(text=caption.text)
-                Photo.objects.filter(pk=old[order].photo_id).update(credit=caption.credit)
-            else:
-                photo = Photo.objects.create(credit=caption.credit)
-                Caption.objects.create(article=article, photo=photo, text=caption.text, order=order, is_lead=order == 0)
-        Caption.objects.filter(article=article, order__gte=len(record.captions)).delete()
+        for credit, fields in caption_fields(record):
+            if (caption := old.get(fields["order"])) is None:
+                Caption.objects.create(article=article, photo=Photo.objects.create(credit=credit), **fields)
+                continue
+            if caption.text != fields["text"]:
+                Caption.objects.filter(pk=caption.pk).update(text=fields["text"])
+            if caption.photo.credit != credit:
+                Photo.objects.filter(pk=caption.photo_id).update(credit=credit)
+        if len(old) > len(record.captions):
+            Caption.objects.filter(article=article, order__gte=len(record.captions)).delete()
         self.outcome.updated += 1
         self.outcome.updated_ids.append(article.pk)
-        self.outcome.section_ids.add(article.section_id)
 
 
 def refused_update(user, article):
@@ -492,22 +459,35 @@ class Rows:
             return ids
 
 
-def build_article(record, section, slug, key, digest, status, now):
+def article_fields(record, key, digest):
+    """The one mapping of a story read from a dump onto its Article: what the importer inserts and updates,
+    and what build_fixtures writes. `key` and `digest` are its source_key() and record_hash()."""
+    return {
+        "headline": record.headline,
+        "body": "\n\n".join(record.paragraphs),
+        "language": record.language,
+        "source_key": key,
+        "source_file": stored_name(record.source),
+        "import_hash": digest,
+    }
+
+
+def caption_fields(record):
+    """A story's captions in order, each as (its photo's credit, the Caption's fields): the first is the lead."""
+    return [
+        (c.credit, {"text": c.text, "order": order, "is_lead": order == 0}) for order, c in enumerate(record.captions)
+    ]
+
+
+def new_story_fields(status, now):
+    """What a new story gets from the run rather than from its record."""
     published = status == Article.Status.PUBLISHED
-    return Article(
-        headline=record.headline,
-        slug=slug,
-        section=section,
-        body="\n\n".join(record.paragraphs),
-        language=record.language,
-        status=status,
-        published_at=now if published else None,
-        created_at=now,
-        updated_at=now,
-        source_key=key,
-        source_file=stored_name(record.source),
-        import_hash=digest,
-    )
+    return {"status": status, "published_at": now if published else None, "created_at": now, "updated_at": now}
+
+
+def build_article(record, section, slug, key, digest, status, now):
+    """A new story, unsaved."""
+    return Article(**article_fields(record, key, digest), slug=slug, section=section, **new_story_fields(status, now))
 
 
 def lock_dump(digest):
@@ -531,11 +511,6 @@ def slug_for(headline):
     if len(slug) > SLUG_LENGTH:
         slug = slug[: SLUG_LENGTH + 1].rsplit("-", 1)[0]  # cut at a word boundary
     return slug[:SLUG_LENGTH] or "story"
-
-
-def unique_slugs(headlines, check_database=True):
-    """Slugs for new stories that collide neither with each other nor with stories in the database."""
-    return Slugs(check_database).allocate(headlines)
 
 
 class Slugs:

@@ -76,12 +76,9 @@ def import_run(
             writes.enter_context(transaction.atomic())
         with writes:
             for dump, digest, spool, tally in prepared:
-                if spool is None:  # the ledger said unchanged; if no longer, it is read now, inside the transaction
-                    with dump.open() as raw:
-                        batches = importer.prepare(parse(decompressed(raw), dump.name, limits), tally)
-                        importer.write_file(batches, name=dump.name, digest=digest, tally=tally)
-                else:
-                    importer.write_file(spool, name=dump.name, digest=digest, tally=tally)
+                # The ledger said unchanged (no spool): if no longer, the file is read now, inside the transaction.
+                batches = read(importer, dump, limits, tally) if spool is None else spool
+                importer.write_file(batches, tally, name=dump.name, digest=digest)
         writing = time.monotonic() - writing
     except ImportAborted as exc:
         log.warning("import aborted: %s", exc.error, extra={**run, "error": str(exc.error)})
@@ -134,18 +131,23 @@ def prepare(importer, dump, limits, progress=None):
         return dump, digest, None, tally
     spool = Spool()
     try:
-        with dump.open() as raw:
-            stream = decompressed(raw)
-            if progress:
-                progress.reading(dump.name, raw, dump.size())
-            for batch in importer.prepare(parse(stream, dump.name, limits), tally):
-                spool.add(batch)
-                if progress:
-                    progress(importer.read)
+        for batch in read(importer, dump, limits, tally, progress):
+            spool.add(batch)
     except BaseException:
         spool.close()
         raise
     return dump, digest, spool, tally
+
+
+def read(importer, dump, limits, tally, progress=None):
+    """Read, parse and check one dump (plain or gzip), a batch of Ready stories at a time."""
+    with dump.open() as raw:
+        if progress:
+            progress.reading(dump.name, raw, dump.size())
+        for batch in importer.prepare(parse(decompressed(raw), dump.name, limits), tally):
+            yield batch
+            if progress:
+                progress(importer.read)
 
 
 class Spool:

@@ -10,8 +10,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from PIL import Image
 
-from articles.dump import parse
-from articles.importer import Importer
+from articles.imports import import_run
 from articles.models import Article, Caption, EditConflict, Photo, Section
 from tests.admin_forms import load_change_form, read_form
 from tests.conftest import DATA, logged_in
@@ -153,15 +152,16 @@ def test_stale_copy_of_a_story_cannot_be_saved_over_a_newer_one(published_articl
 
 
 @pytest.mark.django_db
-def test_import_while_an_editor_edits_is_merged_into_the_editors_save(editor_client):
-    story = (DATA / "no_photo.txt").read_bytes()
-    Importer().run(parse(io.BytesIO(story), "wire.txt"))
+def test_import_while_an_editor_edits_is_merged_into_the_editors_save(editor_client, tmp_path):
+    wire = tmp_path / "wire.txt"
+    wire.write_bytes((DATA / "no_photo.txt").read_bytes())
+    import_run([wire])
     article = Article.objects.get()
     url = change_url(article)
     form = load_change_form(editor_client, url)
 
-    changed = story.replace(b"No group claimed the attack.", b"An armed group claimed the attack.")
-    outcome = Importer().run(parse(io.BytesIO(changed), "wire.txt"))
+    wire.write_bytes(wire.read_bytes().replace(b"No group claimed the attack.", b"An armed group claimed the attack."))
+    outcome = import_run([wire])
     assert outcome.updated == 1
 
     response = editor_client.post(url, {**form, "byline": "Desk"}, follow=True)

@@ -9,7 +9,7 @@ from reversion.models import Version
 
 from articles import workflow
 from articles.admin import ArticleAdmin
-from articles.importer import Importer
+from articles.imports import import_run
 from articles.models import Article, Caption, Correction, Photo, Section
 from tests.admin_forms import load_change_form, read_form
 
@@ -116,24 +116,22 @@ def test_change_form_publishes_when_the_alt_less_photo_is_removed_in_the_same_sa
 
 
 @pytest.mark.django_db
-def test_import_as_published_obeys_a_rule_added_to_the_publication_rules(monkeypatch, section):
-    from articles.dump import CaptionRecord, StoryRecord
-
+def test_import_as_published_obeys_a_rule_added_to_the_publication_rules(monkeypatch, section, tmp_path):
     def no_rumours(article, captions):
         if "rumour" in article.headline.lower():
             yield "Rumours are not published."
 
     monkeypatch.setattr(workflow, "PUBLICATION_RULES", [*workflow.PUBLICATION_RULES, no_rumours])
-    records = [
-        StoryRecord("Rumour of a Merger", [CaptionRecord("Offices.", "AP")], ["Text."], "wire.txt", 1),
-        StoryRecord("Harbour Reopens", [CaptionRecord("Ships.", "AP")], ["Text."], "wire.txt", 9),
-    ]
+    wire = tmp_path / "wire.txt"
+    wire.write_text(
+        "Rumour of a Merger\n\nOffices. (AP)\nTT\n\nRumour of a Merger\n\nOffices. (AP)\n\nText.\n\n\n"
+        "Harbour Reopens\n\nShips. (AP)\nTT\n\nHarbour Reopens\n\nShips. (AP)\n\nText.\n"
+    )
 
-    importer = Importer(status=Article.Status.PUBLISHED, skip_invalid=True)
-    importer.run(records)
+    outcome = import_run([wire], status=Article.Status.PUBLISHED, skip_invalid=True)
 
     assert list(Article.objects.values_list("headline", "status")) == [("Harbour Reopens", "published")]
-    assert [str(e) for e in importer.outcome.errors] == ["wire.txt:1: cannot be published: Rumours are not published."]
+    assert [str(e) for e in outcome.errors] == [f"{wire}:1: cannot be published: Rumours are not published."]
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.dump import DumpError, parse
-from articles.importer import Router, build_article, record_hash, source_key, unique_slugs
+from articles.importer import Router, Slugs, build_article, caption_fields, record_hash, source_key
 from articles.models import Article, Caption, Photo
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if errors:
             raise CommandError(str(errors[0]))
         route = Router()
-        slugs = unique_slugs([r.headline for r in records], check_database=False)
+        slugs = Slugs(check_database=False).allocate([r.headline for r in records])
         objects = []
         photo_pk = 0
         for pk, (record, slug) in enumerate(zip(records, slugs, strict=True), start=1):
@@ -44,15 +44,10 @@ class Command(BaseCommand):
             )
             article.pk = pk
             objects.append(article)
-            for order, caption in enumerate(record.captions):
+            for credit, caption in caption_fields(record):
                 photo_pk += 1
-                photo = Photo(pk=photo_pk, credit=caption.credit, created_at=when)
-                objects.append(photo)
-                objects.append(
-                    Caption(
-                        pk=photo_pk, article=article, photo=photo, text=caption.text, order=order, is_lead=order == 0
-                    )
-                )
+                photo = Photo(pk=photo_pk, credit=credit, created_at=when)
+                objects += [photo, Caption(pk=photo_pk, article=article, photo=photo, **caption)]
         # Photos before the captions that point at them, so the fixture loads on PostgreSQL too.
         objects.sort(key=lambda o: [Article, Photo, Caption].index(type(o)))
         data = serializers.serialize("json", objects, indent=2, use_natural_foreign_keys=True, ensure_ascii=False)
