@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
-from articles.admin import ArticleAdmin
+from articles.admin.stories import ArticleAdmin
 from articles.models import Article, Caption, Correction, Photo, PreviewLink, Section
 from tests.admin_forms import load_change_form, read_form
 from tests.conftest import SAMPLE

@@ -1,0 +1,123 @@
+"""The photo library: each photo, its thumbnail, focal point, credit and the stories it is in."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.utils.html import format_html, format_html_join
+
+from newsroom.admin import BusyAwareAdmin
+
+from ..models import Photo
+from ..photos.fields import StoredPhotoForm
+from ..workflow import may_change_photo
+
+
+def thumbnail_html(image_name, size=60):
+    if not image_name:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', default_storage.url(image_name), size, size
+    )
+
+
+def status_in_words(article):
+    if article.is_embargoed:
+        return "scheduled"
+    return article.get_status_display().lower()
+
+
+class ImageFilter(admin.SimpleListFilter):
+    title = "image"
+    parameter_name = "image"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing (caption waiting for its picture)"), ("present", "Uploaded")]
+
+    def queryset(self, request, queryset):
+        missing = Q(image="") | Q(image__isnull=True)
+        if self.value() == "missing":
+            return queryset.filter(missing)
+        if self.value() == "present":
+            return queryset.exclude(missing)
+        return queryset
+
+
+class AltTextFilter(admin.SimpleListFilter):
+    title = "alt text"
+    parameter_name = "alt_text"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(alt_text="")
+        return queryset
+
+
+@admin.register(Photo)
+class PhotoAdmin(BusyAwareAdmin):
+    form = StoredPhotoForm  # a full disk is a form error, not a 500 part-way through the save
+    list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
+    list_filter = [ImageFilter, AltTextFilter]
+    search_fields = ["credit", "alt_text", "captions__text"]
+    fields = ["used_in", "image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
+    readonly_fields = ["used_in", "preview"]
+
+    class Media:
+        css = {"all": ["articles/focal-point.css"]}
+        js = ["articles/focal-point.js"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_photo(request.user, obj))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        photo = self.get_object(request, unquote(object_id))
+        if (
+            photo is not None
+            and request.method == "GET"
+            and request.user.has_perm("articles.change_photo")
+            and not self.has_change_permission(request, photo)
+        ):
+            self.message_user(
+                request,
+                "Only an editor can change this photo: it is in a story that is published, scheduled or withdrawn, "
+                "where a new image, credit or alt text would show at once.",
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="used in")
+    def used_in(self, photo):
+        stories = [caption.article for caption in photo.captions.select_related("article")] if photo.pk else []
+        if not stories:
+            return "No story yet."
+        return format_html_join(", ", "“{}” ({})", ((a, status_in_words(a)) for a in stories))
+
+    @admin.display(boolean=True, description="image")
+    def has_image(self, photo):
+        return bool(photo.image)
+
+    @admin.display(boolean=True, description="alt text")
+    def has_alt_text(self, photo):
+        return bool(photo.alt_text.strip())
+
+    @admin.display(description="focal point")
+    def preview(self, photo):
+        if not photo.image:
+            return "No image yet."
+        # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
+        return format_html(
+            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" alt="">'
+            '<span class="focal-point-marker" hidden></span></div>'
+            "<p>Click the picture on what crops must keep.</p>",
+            photo.focal_x,
+            photo.focal_y,
+            photo.image.url,
+        )
+
+    @admin.display(description="Thumbnail")
+    def thumbnail(self, photo):
+        return thumbnail_html(photo.image.name)

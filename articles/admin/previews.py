@@ -1,0 +1,151 @@
+"""Previews: the staff preview of a story, and the signed links that show one revision to someone outside."""
+
+from datetime import timedelta
+
+import reversion
+from django import forms
+from django.contrib import admin
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from newsroom.admin import BusyAwareAdmin
+
+from .. import history
+from ..models import PreviewLink
+from ..views import story_context
+from ..workflow import link_is_live, may_revoke, may_share, preview_link_hours
+
+PREVIEW_SALT = "articles.preview-link"
+PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
+
+
+class PreviewLinkForm(forms.Form):
+    hours = forms.TypedChoiceField(label="Valid for", choices=PREVIEW_LIFETIMES, coerce=int, initial=24)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if longest := preview_link_hours(user):
+            self.fields["hours"].choices = [(h, label) for h, label in PREVIEW_LIFETIMES if h <= longest]
+
+
+def revision_for_preview(article, user):
+    """The revision holding the story as it is now; recorded first if it was changed outside the admin."""
+    version = history.version_at(article, article.version)
+    if version is None:
+        with reversion.create_revision():
+            reversion.add_to_revision(article)
+            reversion.set_user(user)
+            reversion.set_comment("Recorded for a preview link.")
+        version = history.version_at(article, article.version)
+    return version.revision
+
+
+def shared_preview_url(link):
+    # The expiry is signed into the link as well as stored, so a link cannot outlive it even if edited.
+    token = signing.Signer(salt=PREVIEW_SALT).sign_object({"link": link.pk, "until": link.expires_at.timestamp()})
+    return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
+
+
+class PreviewPages:
+    """ArticleAdmin's preview pages: the story in the readers' template, its preview links, a shared link."""
+
+    def preview_view(self, request, object_id):
+        """The story as it stands, in the readers' template, whatever its status."""
+        article = self.get_article_or_404(request, object_id)
+        return TemplateResponse(request, "articles/detail.html", story_context(request, article) | {"preview": True})
+
+    def preview_links_view(self, request, object_id):
+        article = self.get_article_or_404(request, object_id)
+        may_make = request.user.has_perm("articles.add_previewlink") and may_share(request.user, article)
+        form = PreviewLinkForm(request.POST or None, user=request.user)
+        if request.method == "POST":
+            if "revoke" in request.POST:
+                if not request.user.has_perm("articles.change_previewlink"):
+                    raise PermissionDenied
+                if not request.POST["revoke"].isdigit():
+                    raise Http404("No such preview link.")
+                link = get_object_or_404(PreviewLink, pk=request.POST["revoke"], article=article)
+                if not may_revoke(request.user, link):
+                    raise PermissionDenied("Only editors can revoke a preview link someone else made.")
+                link.revoked_at = link.revoked_at or timezone.now()
+                link.save(update_fields=["revoked_at"])
+                made = f"{timezone.localtime(link.created_at):%Y-%m-%d %H:%M}"
+                self.log_change(request, article, f"Revoked the preview link made {made}.")
+                self.message_user(request, "The preview link was revoked.")
+                return HttpResponseRedirect(request.path)
+            if not may_make:
+                raise PermissionDenied("Only editors can share a story that is published, scheduled or withdrawn.")
+            if form.is_valid():
+                link = PreviewLink.objects.create(
+                    article=article,
+                    revision=revision_for_preview(article, request.user),
+                    created_by=request.user,
+                    expires_at=timezone.now() + timedelta(hours=int(form.cleaned_data["hours"])),
+                )
+                until = f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}"
+                self.log_change(request, article, f"Shared a preview link valid until {until}.")
+                self.message_user(request, "Preview link created: copy it from the list below.")
+                return HttpResponseRedirect(request.path)
+        # A link's address is shown only to whoever may revoke it: handing on someone else's link to a story
+        # one may not share would be sharing it.
+        links = [
+            (
+                link,
+                request.build_absolute_uri(shared_preview_url(link)) if may_revoke(request.user, link) else "",
+                link_is_live(link),
+                may_revoke(request.user, link),
+            )
+            for link in article.preview_links.select_related("created_by", "revision")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview links: {article}",
+            "opts": self.model._meta,
+            "original": article,
+            "object_id": article.pk,
+            "form": form if may_make else None,
+            "links": links,
+        }
+        return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
+
+    def shared_preview_view(self, request, token):
+        """The revision a preview link was made for, to anyone holding a live link (no account needed)."""
+        try:
+            signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
+        except signing.BadSignature:
+            raise Http404("No such preview.") from None
+        link = PreviewLink.objects.select_related("article", "revision", "created_by").filter(pk=signed["link"]).first()
+        if link is None or not link_is_live(link) or timezone.now().timestamp() >= signed["until"]:
+            response = TemplateResponse(request, "admin/articles/article/preview_gone.html", {"link": link}, status=410)
+        else:
+            version = link.revision.version_set.get_for_object(link.article).first()
+            if version is None:
+                raise Http404("No such preview.")
+            article, captions = history.revision_state(version)
+            article._prefetched_objects_cache = {"captions": sorted(captions, key=lambda c: (c.order, c.pk))}
+            response = TemplateResponse(
+                request, "articles/detail.html", story_context(request, article) | {"preview": link}
+            )
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+@admin.register(PreviewLink)
+class PreviewLinkAdmin(BusyAwareAdmin):
+    list_display = ["article", "created_by", "created_at", "expires_at", "revoked_at"]
+    list_select_related = ["article", "created_by"]
+    readonly_fields = ["article", "revision", "created_by", "created_at", "expires_at"]
+
+    def has_add_permission(self, request):
+        return False  # made from a story's "Preview links" page
+
+    def has_change_permission(self, request, obj=None):
+        # Its only field is revoked_at: clearing it would bring a revoked link back.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_revoke(request.user, obj))
