@@ -5,7 +5,6 @@ from datetime import timedelta
 import reversion
 from django import forms
 from django.contrib import admin
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,10 +16,9 @@ from newsroom.admin import BusyAwareAdmin
 
 from .. import history
 from ..models import PreviewLink
-from ..views import story_context
+from ..previews import preview_page, shared_preview_url
 from ..workflow import link_is_live, may_revoke, may_share, preview_link_hours
 
-PREVIEW_SALT = "articles.preview-link"
 PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
 
 
@@ -45,19 +43,13 @@ def revision_for_preview(article, user):
     return version.revision
 
 
-def shared_preview_url(link):
-    # The expiry is signed into the link as well as stored, so a link cannot outlive it even if edited.
-    token = signing.Signer(salt=PREVIEW_SALT).sign_object({"link": link.pk, "until": link.expires_at.timestamp()})
-    return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
-
-
 class PreviewPages:
-    """ArticleAdmin's preview pages: the story in the readers' template, its preview links, a shared link."""
+    """ArticleAdmin's preview pages: the story in the readers' template, its preview links."""
 
     def preview_view(self, request, object_id):
         """The story as it stands, in the readers' template, whatever its status."""
         article = self.get_article_or_404(request, object_id)
-        return TemplateResponse(request, "articles/detail.html", story_context(request, article) | {"preview": True})
+        return preview_page(request, article, preview=True)
 
     def preview_links_view(self, request, object_id):
         article = self.get_article_or_404(request, object_id)
@@ -113,27 +105,10 @@ class PreviewPages:
         }
         return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
 
-    def shared_preview_view(self, request, token):
-        """The revision a preview link was made for, to anyone holding a live link (no account needed)."""
-        try:
-            signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
-        except signing.BadSignature:
-            raise Http404("No such preview.") from None
-        link = PreviewLink.objects.select_related("article", "revision", "created_by").filter(pk=signed["link"]).first()
-        if link is None or not link_is_live(link) or timezone.now().timestamp() >= signed["until"]:
-            response = TemplateResponse(request, "admin/articles/article/preview_gone.html", {"link": link}, status=410)
-        else:
-            version = link.revision.version_set.get_for_object(link.article).first()
-            if version is None:
-                raise Http404("No such preview.")
-            article, captions = history.revision_state(version)
-            article._prefetched_objects_cache = {"captions": sorted(captions, key=lambda c: (c.order, c.pk))}
-            response = TemplateResponse(
-                request, "articles/detail.html", story_context(request, article) | {"preview": link}
-            )
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+    def old_shared_preview_view(self, request, token):
+        """Links made while they were served under the admin's URL: they live a week at most
+        (PREVIEW_LIFETIMES), so this redirect can go a week after the release that moved them."""
+        return HttpResponseRedirect(reverse("articles:shared-preview", kwargs={"token": token}))
 
 
 @admin.register(PreviewLink)

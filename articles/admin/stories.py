@@ -719,7 +719,9 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
         view = self.admin_site.admin_view
         return [
             path("import/", view(self.import_view), name=f"{prefix}_import"),
-            path("preview/<str:token>/", never_cache(self.shared_preview_view), name=f"{prefix}_shared_preview"),
+            path(
+                "preview/<str:token>/", never_cache(self.old_shared_preview_view), name=f"{prefix}_old_shared_preview"
+            ),
             path("<path:object_id>/preview/", view(self.preview_view), name=f"{prefix}_preview"),
             path("<path:object_id>/preview-links/", view(self.preview_links_view), name=f"{prefix}_preview_links"),
             path(
