@@ -2,22 +2,36 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 
 from newsroom.admin import BusyAwareAdmin
 
 from ..models import Photo
+from ..photos import renditions
 from ..photos.fields import StoredPhotoForm
 from ..workflow import may_change_photo
 
+THUMBNAIL_BOX = 80  # px: the square a thumbnail fits in (lists, the captions inline)
 
-def thumbnail_html(image_name, size=60):
-    if not image_name:
+
+def smallest_rendition(photo, at_least=0):
+    """The smallest rendition of the whole picture at least `at_least` px wide (else the largest), in the format
+    every browser reads: what the desk looks at instead of the original, which may be 1600x2400."""
+    fallback = renditions.renditions(photo, "full")
+    fallback = [r for r in fallback if r.extension == fallback[-1].extension]
+    return next((r for r in fallback if r.width >= at_least), fallback[-1])
+
+
+def thumbnail_html(photo, box=THUMBNAIL_BOX):
+    if photo is None or not photo.pk or not photo.image or not photo.width:
         return "—"
+    scale = min(box / photo.width, box / photo.height, 1)
     return format_html(
-        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', default_storage.url(image_name), size, size
+        '<img class="thumbnail" src="{}" width="{}" height="{}" alt="">',
+        renditions.url(photo, smallest_rendition(photo)),
+        max(1, round(photo.width * scale)),
+        max(1, round(photo.height * scale)),
     )
 
 
@@ -106,18 +120,21 @@ class PhotoAdmin(BusyAwareAdmin):
 
     @admin.display(description="focal point")
     def preview(self, photo):
-        if not photo.image:
+        if not photo.pk or not photo.image or not photo.width:  # unsaved: its renditions are made on save
             return "No image yet."
+        shown = smallest_rendition(photo, at_least=640)  # focal-point.css shows it at most 32rem wide
         # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
         return format_html(
-            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" alt="">'
+            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" width="{}" height="{}" alt="">'
             '<span class="focal-point-marker" hidden></span></div>'
             "<p>Click the picture on what crops must keep.</p>",
             photo.focal_x,
             photo.focal_y,
-            photo.image.url,
+            renditions.url(photo, shown),
+            shown.width,
+            shown.height,
         )
 
     @admin.display(description="Thumbnail")
     def thumbnail(self, photo):
-        return thumbnail_html(photo.image.name)
+        return thumbnail_html(photo)

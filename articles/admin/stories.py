@@ -178,7 +178,7 @@ class CaptionInline(admin.TabularInline):
 
     @admin.display(description="Thumbnail")
     def photo_thumbnail(self, caption):
-        return thumbnail_html(caption.photo.image.name if caption.pk else "")
+        return thumbnail_html(caption.photo if caption.pk else None)
 
     @admin.display(description="Credit")
     def photo_credit(self, caption):
@@ -482,7 +482,8 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
 
     def get_queryset(self, request):
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
-        return super().get_queryset(request).annotate(lead_image=Subquery(lead.values("photo__image")[:1]))
+        stories = super().get_queryset(request).with_lead_photo()  # the column's thumbnail: no query per row
+        return stories.annotate(lead_image=Subquery(lead.values("photo__image")[:1]))  # MissingImageFilter's
 
     # Columns.
 
@@ -496,8 +497,8 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
     @admin.display(description="Lead photo")
     def lead_photo(self, article):
         if not article.lead_image:
-            return format_html('<strong class="missing-image" style="color:#ba2121">{}</strong>', "⚠ Missing image")
-        return thumbnail_html(article.lead_image)
+            return format_html('<strong class="missing-image">{}</strong>', "⚠ Missing image")
+        return thumbnail_html(article.lead_caption.photo)
 
     @admin.display(description="Readers see it")
     def visibility(self, article):
