@@ -5,10 +5,12 @@ Media are answered from MEDIA_ROOT by the browser's router, since the test serve
 """
 
 import mimetypes
+from datetime import timedelta
 
 import reversion
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from reversion.models import Version
 
 from articles.models import Article, Caption, Photo, PreviewLink
@@ -39,7 +41,14 @@ def make_desk(editor, section):
             if body:
                 story.body = body
             story.save()
-    Article.objects.create(headline="Storm Season Starts", slug="storm-season", section=section, body="Soon.")
+    Article.objects.create(
+        headline="Storm Season Starts",
+        slug="storm-season",
+        section=section,
+        body="Forecasters expect a busy season.",
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() - timedelta(hours=1),
+    )
     client = Client()
     client.force_login(editor)
     links = reverse("admin:articles_article_preview_links", args=[story.pk])

@@ -112,6 +112,7 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
     assert response.cookies["csrftoken"]["httponly"]
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor, section, media_root):
     pages = make_desk(editor, section)
     violations = []

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from newsroom.admin import admin_form
+
 from ..dump import MB
 from ..importer import ImportFailed
 from ..imports import StoredDump, import_run
@@ -123,7 +125,7 @@ class ImportPages:
         form = ImportForm(
             request.POST or None, request.FILES or None, user=request.user, upload_too_large=upload_limit.exceeded
         )
-        context["form"] = form
+        context["form"], context["adminform"] = form, admin_form(form)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["dump"]
             purge_abandoned_uploads()

@@ -2,12 +2,13 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from newsroom.admin import BusyAwareAdmin
 
-from ..models import Photo
+from ..models import Caption, Photo
 from ..photos import renditions
 from ..photos.fields import StoredPhotoForm
 from ..workflow import may_change_photo
@@ -73,7 +74,11 @@ class AltTextFilter(admin.SimpleListFilter):
 @admin.register(Photo)
 class PhotoAdmin(BusyAwareAdmin):
     form = StoredPhotoForm  # a full disk is a form error, not a 500 part-way through the save
-    list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
+    # What tells photos apart: the picture, the name it was uploaded under, and where it is used (for one still
+    # waiting for its picture, the caption says what it will show).
+    # The newest first (Photo.Meta.ordering).
+    list_display = ["thumbnail", "name", "credit", "used_in", "has_alt_text"]
+    list_display_links = ["thumbnail", "name"]
     list_filter = [ImageFilter, AltTextFilter]
     search_fields = ["credit", "alt_text", "captions__text"]
     fields = ["used_in", "image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
@@ -103,16 +108,27 @@ class PhotoAdmin(BusyAwareAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_queryset(self, request):
+        captions = Caption.objects.select_related("article").order_by("order", "pk")
+        return super().get_queryset(request).prefetch_related(Prefetch("captions", queryset=captions))
+
+    @admin.display(description="photo", ordering="original_name")
+    def name(self, photo):
+        if photo.image:
+            size = f"{photo.width}×{photo.height}" if photo.width else "size unknown"
+            name = photo.original_name or photo.image.name.rsplit("/", 1)[-1]
+            return format_html("{} <small>({})</small>", name, size)
+        caption = next(iter(photo.captions.all()), None)
+        if caption is None:
+            return "No image yet"
+        return format_html("No image yet, for “{}”", Truncator(caption.text).words(12))
+
     @admin.display(description="used in")
     def used_in(self, photo):
-        stories = [caption.article for caption in photo.captions.select_related("article")] if photo.pk else []
+        stories = [caption.article for caption in photo.captions.all()] if photo.pk else []
         if not stories:
             return "No story yet."
         return format_html_join(", ", "“{}” ({})", ((a, status_in_words(a)) for a in stories))
-
-    @admin.display(boolean=True, description="image")
-    def has_image(self, photo):
-        return bool(photo.image)
 
     @admin.display(boolean=True, description="alt text")
     def has_alt_text(self, photo):

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from newsroom.admin import BusyAwareAdmin
+from newsroom.admin import BusyAwareAdmin, admin_form
 
 from .. import history
 from ..models import PreviewLink
@@ -101,6 +101,7 @@ class PreviewPages:
             "original": article,
             "object_id": article.pk,
             "form": form if may_make else None,
+            "adminform": admin_form(form) if may_make else None,
             "links": links,
         }
         return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
