@@ -359,7 +359,12 @@ class Photo(models.Model):
         ]
 
     def __str__(self):
-        name = (self.original_name or self.image.name.rsplit("/", 1)[-1]) if self.image else "no image yet"
+        # Photos waiting for their picture are told apart by number (in the captions' photo search, for one).
+        name = (
+            (self.original_name or self.image.name.rsplit("/", 1)[-1])
+            if self.image
+            else f"photo {self.pk}, no image yet"
+        )
         return f"{name} ({self.credit})" if self.credit else name
 
     def save(self, *args, **kwargs):

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path
+from django.urls import path, re_path
 
-from . import feeds, views
+from . import feeds, previews, views
 from .pagecache import cache_page_for_readers, story_page_scopes
 from .sitemaps import sitemaps
 
@@ -13,6 +13,8 @@ app_name = "articles"
 urlpatterns = [
     path("", cache_page_for_readers(views.IndexView.as_view()), name="index"),
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
+    # A token always holds a colon, so a section called "preview" keeps its feeds.
+    re_path(r"^preview/(?P<token>[\w.-]+:[\w-]+)/$", previews.shared_preview, name="shared-preview"),
     path("search/", cache_page_for_readers(views.SearchView.as_view()), name="search"),
     path("feed/", cache_page_for_readers(feeds.LatestStoriesFeed()), name="feed"),
     path("feed/atom/", cache_page_for_readers(feeds.LatestStoriesAtomFeed()), name="atom"),

@@ -115,5 +115,11 @@ class BusyAwareAdmin(admin.ModelAdmin):
             return view(request, *args)
 
 
+def admin_form(form):
+    """A plain form laid out as the admin lays out a model's form: one aligned fieldset, with help texts and errors
+    (render it with admin/articles/article/includes/form.html)."""
+    return admin.helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], prepopulated_fields={})
+
+
 class NewsroomAdminConfig(AdminConfig):
     default_site = "newsroom.admin.NewsroomAdminSite"

@@ -14,9 +14,14 @@ mistypes on the phone and then the laptop, is not shut out by ordinary mistakes.
 
 from axes.conf import settings
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username, get_failure_limit, get_lockout_parameters
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit, get_lockout_parameters
 from axes.models import AccessAttempt
+from django.contrib import admin
 from django.db.models import Sum
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 
 def limit_for(parameter, request, credentials):
@@ -51,3 +56,17 @@ class LockoutHandler(AxesDatabaseHandler):
         """
         count, _ = AccessAttempt.objects.filter(username=get_client_username(request, credentials)).delete()
         return count
+
+
+def lockout_page(request, original_response=None, credentials=None):
+    """What a locked-out login sees (AXES_LOCKOUT_CALLABLE): for how long, and the way back, in the login's box."""
+    cool_off, now = get_cool_off(request), timezone.now()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Too many failed logins",
+        "username": get_client_username(request, credentials) or "",
+        "cooloff": timeuntil(now + cool_off, now) if cool_off else "a while",
+        "login_url": reverse("admin:login"),
+    }
+    # Rendered now: axes answers from its middleware, where a TemplateResponse would not be rendered.
+    return render(request, "admin/lockout.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

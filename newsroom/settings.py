@@ -346,3 +346,4 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("DJANGO_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "newsroom.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "newsroom.lockout.lockout_page"  # how long, and the way back

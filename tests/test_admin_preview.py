@@ -22,7 +22,7 @@ def share(client, article, hours=24):
     assert client.post(links_url(article), {"hours": hours}).status_code == 302
     [link] = PreviewLink.objects.exclude(pk__in=before)
     page = client.get(links_url(article)).content.decode()
-    start = page.index('value="http://testserver/admin/articles/article/preview/') + len('value="http://testserver')
+    start = page.index('value="http://testserver/preview/') + len('value="http://testserver')
     return page[start : page.index('"', start)], link
 
 
@@ -50,10 +50,14 @@ def test_preview_link_shows_the_revision_it_was_made_for_to_anyone(editor_client
     url, link = share(editor_client, draft_article)
     edit(editor_client, draft_article, headline="Budget Draft, Second Take")
 
+    assert not url.startswith("/admin/")  # the admin's address is the desk's secret, and may move
     response = Client().get(url)
     assert response.status_code == 200
     assert '<h1 class="headline">Secret Draft About Budget</h1>' in response.content.decode()
     assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response["Referrer-Policy"] == "no-referrer"
+    # Neither the page cache nor a cache between the site and the reader may keep it: it must die when revoked.
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
     # A new link shows the new text.
     newer_url, _ = share(editor_client, draft_article)
     assert '<h1 class="headline">Budget Draft, Second Take</h1>' in Client().get(newer_url).content.decode()
@@ -97,3 +101,23 @@ def test_making_and_revoking_links_is_in_the_admin_log(editor_client, draft_arti
     messages = [e.get_change_message() for e in LogEntry.objects.filter(object_id=str(draft_article.pk))]
     assert any(m.startswith("Shared a preview link") for m in messages)
     assert any(m.startswith("Revoked the preview link") for m in messages)
+
+
+@pytest.mark.django_db
+def test_preview_link_made_under_the_admins_address_still_works(editor_client, draft_article):
+    url, _ = share(editor_client, draft_article)
+    old = reverse("admin:articles_article_old_shared_preview", kwargs={"token": url.split("/")[-2]})
+    response = Client().get(old, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert '<h1 class="headline">Secret Draft About Budget</h1>' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_revoked_preview_link_is_not_served_from_any_cache(editor_client, draft_article):
+    url, link = share(editor_client, draft_article)
+    assert Client().get(url).status_code == 200
+    editor_client.post(links_url(draft_article), {"revoke": link.pk})
+    response = Client().get(url)
+    assert response.status_code == 410
+    assert "no longer available" in response.content.decode()
+    assert response["X-Robots-Tag"] == "noindex, nofollow"

@@ -218,3 +218,15 @@ def test_the_reset_commands_unlock_an_account_and_an_address(client, editor, col
     assert log_in(client, "correct horse battery").status_code == 429
     call_command("axes_reset_ip", "203.0.113.7", stdout=io.StringIO())
     assert log_in(client, "correct horse battery").status_code == 302
+
+
+@pytest.mark.django_db
+def test_lockout_page_says_for_how_long_and_the_way_back(client, editor):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = log_in(client, "guess")
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"locked for {minutes}\xa0minutes" in page
+    assert f'href="{reverse("admin:login")}"' in page

@@ -8,7 +8,7 @@ from django.urls import reverse
 from reversion.models import Version
 
 from articles import workflow
-from articles.admin import ArticleAdmin
+from articles.admin.stories import ArticleAdmin
 from articles.imports import import_run
 from articles.models import Article, Caption, Correction, Photo, Section
 from tests.admin_forms import load_change_form, read_form

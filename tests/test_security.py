@@ -4,6 +4,9 @@ import pytest
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from tests.admin_browser import load, make_desk, open_admin
+from tests.conftest import SAMPLE as SAMPLE_DUMP
+
 FEED_URL_NAMES = ["articles:feed", "articles:index-feed", "articles:latest-feed"]
 
 
@@ -111,7 +114,9 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
 
 
 @pytest.mark.browser
-def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor, section, media_root):
+    pages = make_desk(editor, section)
     violations = []
     page = browser.new_page()
     page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
@@ -131,6 +136,35 @@ def test_admin_works_in_a_browser_under_the_content_security_policy(browser, liv
     page.close()
 
     assert violations == []
+
+    # Every kind of admin page, with stories, photos and history on it: not a single console error.
+    page, problems = open_admin(browser, live_server, media_root, editor)
+    for name, url in pages.items():
+        load(page, live_server.url + url)
+        assert page.locator("#content").is_visible(), name
+    # The import page's dry-run report, and a bulk action's confirmation.
+    load(page, live_server.url + pages["import"])
+    page.set_input_files("#id_dump", SAMPLE_DUMP)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#dry-run-summary")
+    load(page, live_server.url + pages["story list"])
+    page.locator("input.action-select").first.check()
+    page.select_option("select[name=action]", "move_to_section")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=Move these stories?")
+    page.close()
+
+    assert problems == []
+
+
+@pytest.mark.django_db
+def test_admin_pages_with_data_contain_no_inline_style(client, editor, section):
+    client.force_login(editor)
+    for name, url in make_desk(editor, section).items():
+        parser = InlineCode()
+        parser.feed(client.get(url).content.decode())
+
+        assert parser.found == [], name
 
 
 def test_admin_url_comes_from_the_settings():

@@ -1,26 +1,10 @@
-"""The editorial desk: stories, captions, corrections, redirects, sections and routing rules.
-
-Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
-or what readers see of it (the change form and its inlines, a revert or recovery, bulk actions, the import
-page, the photo admin, preview links) asks `workflow` on the server, so hiding a button is never the only
-guard. Saves carry the version the editor loaded; the UPDATE refuses a stale one (see Article._do_update),
-and a save made after someone else's is merged with it three ways or refused with both versions (merge.py),
-so a second concurrent save cannot overwrite the first.
-"""
-
-from datetime import timedelta
+"""Stories on the desk: the story form and its captions, notes and redirects; sections and routing rules."""
 
 import reversion
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.admin.utils import unquote
-from django.contrib.contenttypes.models import ContentType
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage, storages
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import OperationalError
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.forms.utils import ErrorDict
@@ -29,43 +13,29 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
-from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, database_busy
+from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, admin_form, database_busy
 
-from . import history, merge
-from .dump import MB
-from .fields import LineFormField, ProseFormField
-from .importer import ImportFailed
-from .imports import StoredDump, import_run
-from .models import Article, Caption, Correction, EditConflict, Photo, PreviewLink, Redirect, RoutingRule, Section
-from .photos.fields import StoredPhotoForm
-from .text import detect_language, paragraphs
-from .views import story_context
-from .workflow import (
+from .. import history, merge
+from ..fields import LineFormField, ProseFormField
+from ..models import Article, Caption, Correction, EditConflict, Redirect, RoutingRule, Section
+from ..text import detect_language, paragraphs
+from ..workflow import (
     allowed_statuses,
     can_publish,
     check_status_change,
-    link_is_live,
     may_change,
-    may_change_photo,
-    may_revoke,
-    may_share,
-    preview_link_hours,
     publication_problems,
 )
-
-PREVIEW_SALT = "articles.preview-link"
-PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
-IMPORT_SALT = "articles.admin-import"
-IMPORT_TOKEN_AGE = 60 * 60  # seconds between the dry run and the confirmation
+from .importing import ImportPages
+from .photos import thumbnail_html
+from .previews import PreviewPages
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -88,14 +58,6 @@ class RoutingRuleAdmin(BusyAwareAdmin):
     list_editable = ["weight"]
     list_filter = ["section"]
     search_fields = ["keyword"]
-
-
-def thumbnail_html(image_name, size=60):
-    if not image_name:
-        return "—"
-    return format_html(
-        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', default_storage.url(image_name), size, size
-    )
 
 
 class CaptionForm(forms.ModelForm):
@@ -216,7 +178,7 @@ class CaptionInline(admin.TabularInline):
 
     @admin.display(description="Thumbnail")
     def photo_thumbnail(self, caption):
-        return thumbnail_html(caption.photo.image.name if caption.pk else "")
+        return thumbnail_html(caption.photo if caption.pk else None)
 
     @admin.display(description="Credit")
     def photo_credit(self, caption):
@@ -483,16 +445,11 @@ class ArticleForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
+class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
     form = ArticleForm
-    list_display = [
-        "headline",
-        "section",
-        "status_label",
-        "published_at",
-        "updated_at",
-        "lead_photo",
-    ]
+    # Few, narrow columns beside the headline, so that it reads as one, at 1280 px with the sidebars open; when the
+    # story was last changed is on its change form and its history.
+    list_display = ["headline", "section", "status_label", "published", "lead_photo"]
     list_filter = ["status", EmbargoedFilter, "section", MissingImageFilter, ImportSourceFilter]
     search_fields = ["headline", "body"]
     date_hierarchy = "published_at"
@@ -520,7 +477,8 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
 
     def get_queryset(self, request):
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
-        return super().get_queryset(request).annotate(lead_image=Subquery(lead.values("photo__image")[:1]))
+        stories = super().get_queryset(request).with_lead_photo()  # the column's thumbnail: no query per row
+        return stories.annotate(lead_image=Subquery(lead.values("photo__image")[:1]))  # MissingImageFilter's
 
     # Columns.
 
@@ -531,11 +489,15 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
             return format_html('<strong class="scheduled">Scheduled for {}</strong>', when)
         return article.get_status_display()
 
+    @admin.display(description="Published", ordering="published_at")
+    def published(self, article):
+        return timezone.localtime(article.published_at).strftime("%Y-%m-%d %H:%M") if article.published_at else "—"
+
     @admin.display(description="Lead photo")
     def lead_photo(self, article):
         if not article.lead_image:
-            return format_html('<strong class="missing-image" style="color:#ba2121">{}</strong>', "⚠ Missing image")
-        return thumbnail_html(article.lead_image)
+            return format_html('<strong class="missing-image">{}</strong>', "⚠ Missing image")
+        return thumbnail_html(article.lead_caption.photo)
 
     @admin.display(description="Readers see it")
     def visibility(self, article):
@@ -743,6 +705,7 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
             "opts": self.model._meta,
             "articles": articles,
             "form": form,
+            "adminform": admin_form(form),
             "action": action,
             "verb": verb,
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
@@ -757,7 +720,9 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
         view = self.admin_site.admin_view
         return [
             path("import/", view(self.import_view), name=f"{prefix}_import"),
-            path("preview/<str:token>/", never_cache(self.shared_preview_view), name=f"{prefix}_shared_preview"),
+            path(
+                "preview/<str:token>/", never_cache(self.old_shared_preview_view), name=f"{prefix}_old_shared_preview"
+            ),
             path("<path:object_id>/preview/", view(self.preview_view), name=f"{prefix}_preview"),
             path("<path:object_id>/preview-links/", view(self.preview_links_view), name=f"{prefix}_preview_links"),
             path(
@@ -772,87 +737,6 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
         if not self.has_view_or_change_permission(request, article):
             raise PermissionDenied
         return article
-
-    def preview_view(self, request, object_id):
-        """The story as it stands, in the readers' template, whatever its status."""
-        article = self.get_article_or_404(request, object_id)
-        return TemplateResponse(request, "articles/detail.html", story_context(request, article) | {"preview": True})
-
-    def preview_links_view(self, request, object_id):
-        article = self.get_article_or_404(request, object_id)
-        may_make = request.user.has_perm("articles.add_previewlink") and may_share(request.user, article)
-        form = PreviewLinkForm(request.POST or None, user=request.user)
-        if request.method == "POST":
-            if "revoke" in request.POST:
-                if not request.user.has_perm("articles.change_previewlink"):
-                    raise PermissionDenied
-                if not request.POST["revoke"].isdigit():
-                    raise Http404("No such preview link.")
-                link = get_object_or_404(PreviewLink, pk=request.POST["revoke"], article=article)
-                if not may_revoke(request.user, link):
-                    raise PermissionDenied("Only editors can revoke a preview link someone else made.")
-                link.revoked_at = link.revoked_at or timezone.now()
-                link.save(update_fields=["revoked_at"])
-                made = f"{timezone.localtime(link.created_at):%Y-%m-%d %H:%M}"
-                self.log_change(request, article, f"Revoked the preview link made {made}.")
-                self.message_user(request, "The preview link was revoked.")
-                return HttpResponseRedirect(request.path)
-            if not may_make:
-                raise PermissionDenied("Only editors can share a story that is published, scheduled or withdrawn.")
-            if form.is_valid():
-                link = PreviewLink.objects.create(
-                    article=article,
-                    revision=revision_for_preview(article, request.user),
-                    created_by=request.user,
-                    expires_at=timezone.now() + timedelta(hours=int(form.cleaned_data["hours"])),
-                )
-                until = f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}"
-                self.log_change(request, article, f"Shared a preview link valid until {until}.")
-                self.message_user(request, "Preview link created: copy it from the list below.")
-                return HttpResponseRedirect(request.path)
-        # A link's address is shown only to whoever may revoke it: handing on someone else's link to a story
-        # one may not share would be sharing it.
-        links = [
-            (
-                link,
-                request.build_absolute_uri(shared_preview_url(link)) if may_revoke(request.user, link) else "",
-                link_is_live(link),
-                may_revoke(request.user, link),
-            )
-            for link in article.preview_links.select_related("created_by", "revision")
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Preview links: {article}",
-            "opts": self.model._meta,
-            "original": article,
-            "object_id": article.pk,
-            "form": form if may_make else None,
-            "links": links,
-        }
-        return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
-
-    def shared_preview_view(self, request, token):
-        """The revision a preview link was made for, to anyone holding a live link (no account needed)."""
-        try:
-            signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
-        except signing.BadSignature:
-            raise Http404("No such preview.") from None
-        link = PreviewLink.objects.select_related("article", "revision", "created_by").filter(pk=signed["link"]).first()
-        if link is None or not link_is_live(link) or timezone.now().timestamp() >= signed["until"]:
-            response = TemplateResponse(request, "admin/articles/article/preview_gone.html", {"link": link}, status=410)
-        else:
-            version = link.revision.version_set.get_for_object(link.article).first()
-            if version is None:
-                raise Http404("No such preview.")
-            article, captions = history.revision_state(version)
-            article._prefetched_objects_cache = {"captions": sorted(captions, key=lambda c: (c.order, c.pk))}
-            response = TemplateResponse(
-                request, "articles/detail.html", story_context(request, article) | {"preview": link}
-            )
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
 
     def changes_view(self, request, object_id, version_id):
         """What one saved version changed, compared with the version before it."""
@@ -879,77 +763,6 @@ class ArticleAdmin(BusyAwareAdmin, VersionAdmin):
         }
         return TemplateResponse(request, "admin/articles/article/changes.html", context)
 
-    @csrf_exempt  # not exempt: checked below, once the upload limit is in place (it must come before the body is read)
-    def import_view(self, request):
-        """Upload a dump, read the dry-run report, confirm: the same import run as `manage.py import_dump`."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        upload_limit = UploadLimit(request, settings.IMPORT_MAX_UPLOAD_MB * MB)
-        request.upload_handlers.insert(0, upload_limit)
-        return csrf_protect(self.import_page)(request, upload_limit)
-
-    def import_page(self, request, upload_limit):
-        context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
-        if request.method == "POST" and "token" in request.POST:
-            return self.run_import(request)
-        form = ImportForm(
-            request.POST or None, request.FILES or None, user=request.user, upload_too_large=upload_limit.exceeded
-        )
-        context["form"] = form
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["dump"]
-            purge_abandoned_uploads()
-            stored = storages["imports"].save(f"{get_random_string(32)}.dump", upload)  # streamed, not read whole
-            job = {
-                "file": stored,
-                "name": upload.name,
-                "section": form.cleaned_data["section"].pk if form.cleaned_data["section"] else None,
-                "status": form.cleaned_data["status"],
-                "skip_invalid": form.cleaned_data["skip_invalid"],
-                "user": request.user.pk,
-            }
-            try:
-                context["outcome"] = run_importer(job, dry_run=True, user=request.user)
-            except ImportFailed as exc:
-                context["error"] = str(exc)
-            context["job"] = job
-            context["token"] = signing.dumps(job, salt=IMPORT_SALT)
-        return TemplateResponse(request, "admin/articles/article/import.html", context)
-
-    def run_import(self, request):
-        try:
-            job = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_TOKEN_AGE)
-        except signing.BadSignature:
-            self.message_user(request, "That import expired; upload the dump again.", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        if job["user"] != request.user.pk:
-            raise PermissionDenied
-        if job["status"] == Article.Status.PUBLISHED and not can_publish(request.user):
-            raise PermissionDenied("Only editors can import stories as published.")
-        if not storages["imports"].exists(job["file"]):
-            self.message_user(request, "That dump was already imported, or has expired.", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        try:
-            outcome = run_importer(job, dry_run=False, user=request.user)
-        except ImportFailed as exc:
-            self.message_user(request, f"Nothing was imported: {exc}", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        finally:
-            storages["imports"].delete(job["file"])
-        LogEntry.objects.create(
-            user=request.user,
-            content_type=ContentType.objects.get_for_model(Article),
-            object_repr=f"Import of {job['name']}"[:200],
-            action_flag=ADDITION,
-            change_message=f"Imported {job['name']}: {outcome.summary()}",
-        )
-        self.message_user(request, f"Imported {job['name']}: {outcome.summary()}.")
-        for conflict in outcome.conflicts:
-            self.message_user(request, f"Conflict: {conflict}", messages.WARNING)
-        for error in outcome.errors:
-            self.message_user(request, f"Skipped: {error}", messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
-
 
 class NothingToSave(Exception):
     """The change form came back as it was sent, captions and notes included."""
@@ -965,223 +778,3 @@ class WithdrawForm(forms.Form):
 
 class MoveForm(forms.Form):
     section = forms.ModelChoiceField(Section.objects.all())
-
-
-class PreviewLinkForm(forms.Form):
-    hours = forms.TypedChoiceField(label="Valid for", choices=PREVIEW_LIFETIMES, coerce=int, initial=24)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        if longest := preview_link_hours(user):
-            self.fields["hours"].choices = [(h, label) for h, label in PREVIEW_LIFETIMES if h <= longest]
-
-
-class ImportForm(forms.Form):
-    dump = forms.FileField(help_text="A dump file, plain text or gzip-compressed (see docs/dump-format.md).")
-    section = forms.ModelChoiceField(
-        Section.objects.all(), required=False, empty_label="Route by keywords", help_text="Put every story here."
-    )
-    status = forms.ChoiceField(choices=[(Article.Status.DRAFT, "Draft"), (Article.Status.PUBLISHED, "Published")])
-    skip_invalid = forms.BooleanField(required=False, help_text="Import the valid stories and list the invalid ones.")
-
-    def __init__(self, *args, user, upload_too_large=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if not can_publish(user):
-            self.fields["status"].choices = [(Article.Status.DRAFT, "Draft")]
-        if upload_too_large:  # UploadLimit dropped the file, so the field is empty: say why
-            self.fields["dump"].error_messages["required"] = self.too_large_message()
-
-    @staticmethod
-    def too_large_message():
-        return (
-            f"The dump is larger than {settings.IMPORT_MAX_UPLOAD_MB:,} MB, the most this page accepts. "
-            "Upload it gzip-compressed or in parts, or import it on the server with manage.py import_dump."
-        )
-
-    def clean_dump(self):
-        dump = self.cleaned_data["dump"]
-        if dump.size > settings.IMPORT_MAX_UPLOAD_MB * MB:
-            raise ValidationError(self.too_large_message())
-        return dump
-
-
-class UploadLimit(FileUploadHandler):
-    """Drops an upload to the Import page once it passes the limit, instead of storing a gigabyte: the
-    rest of it is read and discarded, and the temporary file a later handler had begun is closed, which
-    deletes it. The form then says the dump was too large."""
-
-    def __init__(self, request, limit):
-        super().__init__(request)
-        self.limit = limit
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
-            self.exceeded = True
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None  # the next handler makes the file
-
-
-def run_importer(job, *, dry_run, user):
-    """Import a stored upload (dry_run first, for the report, then for real): its Outcome, or ImportFailed."""
-    section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None
-    return import_run(
-        [StoredDump(storages["imports"], job["file"], name=job["name"])],
-        section=section,
-        status=job["status"],
-        dry_run=dry_run,
-        skip_invalid=job["skip_invalid"],
-        user=user,
-    )
-
-
-def purge_abandoned_uploads():
-    """Delete uploads whose dry run was never confirmed (their confirmation has expired anyway)."""
-    storage = storages["imports"]
-    cutoff = timezone.now() - timedelta(seconds=IMPORT_TOKEN_AGE)
-    try:
-        _, names = storage.listdir("")
-    except FileNotFoundError:
-        return
-    for name in names:
-        if storage.get_modified_time(name) < cutoff:
-            storage.delete(name)
-
-
-def revision_for_preview(article, user):
-    """The revision holding the story as it is now; recorded first if it was changed outside the admin."""
-    version = history.version_at(article, article.version)
-    if version is None:
-        with reversion.create_revision():
-            reversion.add_to_revision(article)
-            reversion.set_user(user)
-            reversion.set_comment("Recorded for a preview link.")
-        version = history.version_at(article, article.version)
-    return version.revision
-
-
-def shared_preview_url(link):
-    # The expiry is signed into the link as well as stored, so a link cannot outlive it even if edited.
-    token = signing.Signer(salt=PREVIEW_SALT).sign_object({"link": link.pk, "until": link.expires_at.timestamp()})
-    return reverse("admin:articles_article_shared_preview", kwargs={"token": token})
-
-
-def status_in_words(article):
-    if article.is_embargoed:
-        return "scheduled"
-    return article.get_status_display().lower()
-
-
-class ImageFilter(admin.SimpleListFilter):
-    title = "image"
-    parameter_name = "image"
-
-    def lookups(self, request, model_admin):
-        return [("missing", "Missing (caption waiting for its picture)"), ("present", "Uploaded")]
-
-    def queryset(self, request, queryset):
-        missing = Q(image="") | Q(image__isnull=True)
-        if self.value() == "missing":
-            return queryset.filter(missing)
-        if self.value() == "present":
-            return queryset.exclude(missing)
-        return queryset
-
-
-class AltTextFilter(admin.SimpleListFilter):
-    title = "alt text"
-    parameter_name = "alt_text"
-
-    def lookups(self, request, model_admin):
-        return [("missing", "Missing")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "missing":
-            return queryset.filter(alt_text="")
-        return queryset
-
-
-@admin.register(Photo)
-class PhotoAdmin(BusyAwareAdmin):
-    form = StoredPhotoForm  # a full disk is a form error, not a 500 part-way through the save
-    list_display = ["__str__", "thumbnail", "credit", "has_image", "has_alt_text", "width", "height", "created_at"]
-    list_filter = [ImageFilter, AltTextFilter]
-    search_fields = ["credit", "alt_text", "captions__text"]
-    fields = ["used_in", "image", "preview", "alt_text", "credit", ("focal_x", "focal_y")]
-    readonly_fields = ["used_in", "preview"]
-
-    class Media:
-        css = {"all": ["articles/focal-point.css"]}
-        js = ["articles/focal-point.js"]
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or may_change_photo(request.user, obj))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        photo = self.get_object(request, unquote(object_id))
-        if (
-            photo is not None
-            and request.method == "GET"
-            and request.user.has_perm("articles.change_photo")
-            and not self.has_change_permission(request, photo)
-        ):
-            self.message_user(
-                request,
-                "Only an editor can change this photo: it is in a story that is published, scheduled or withdrawn, "
-                "where a new image, credit or alt text would show at once.",
-                messages.WARNING,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.display(description="used in")
-    def used_in(self, photo):
-        stories = [caption.article for caption in photo.captions.select_related("article")] if photo.pk else []
-        if not stories:
-            return "No story yet."
-        return format_html_join(", ", "“{}” ({})", ((a, status_in_words(a)) for a in stories))
-
-    @admin.display(boolean=True, description="image")
-    def has_image(self, photo):
-        return bool(photo.image)
-
-    @admin.display(boolean=True, description="alt text")
-    def has_alt_text(self, photo):
-        return bool(photo.alt_text.strip())
-
-    @admin.display(description="focal point")
-    def preview(self, photo):
-        if not photo.image:
-            return "No image yet."
-        # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
-        return format_html(
-            '<div class="focal-point" data-x="{}" data-y="{}"><img src="{}" alt="">'
-            '<span class="focal-point-marker" hidden></span></div>'
-            "<p>Click the picture on what crops must keep.</p>",
-            photo.focal_x,
-            photo.focal_y,
-            photo.image.url,
-        )
-
-    @admin.display(description="Thumbnail")
-    def thumbnail(self, photo):
-        return thumbnail_html(photo.image.name)
-
-
-@admin.register(PreviewLink)
-class PreviewLinkAdmin(BusyAwareAdmin):
-    list_display = ["article", "created_by", "created_at", "expires_at", "revoked_at"]
-    list_select_related = ["article", "created_by"]
-    readonly_fields = ["article", "revision", "created_by", "created_at", "expires_at"]
-
-    def has_add_permission(self, request):
-        return False  # made from a story's "Preview links" page
-
-    def has_change_permission(self, request, obj=None):
-        # Its only field is revoked_at: clearing it would bring a revoked link back.
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or may_revoke(request.user, obj))

@@ -1,0 +1,62 @@
+"""Previews of a story in the readers' template: the desk's own, and shared links for people without an account.
+
+A shared link (PreviewLink) is a signed address on the public site, not under the admin's URL, which is secret
+and may move. It shows the revision it was made for; it is never cached (by the page cache, which only wraps
+the readers' pages, nor by any shared cache: the response is private and no-store) and never indexed.
+"""
+
+from django.core import signing
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from . import history
+from .models import PreviewLink
+from .views import story_context
+from .workflow import link_is_live
+
+PREVIEW_SALT = "articles.preview-link"
+
+
+def shared_preview_url(link):
+    # The expiry is signed into the link as well as stored, so a link cannot outlive it even if edited.
+    token = signing.Signer(salt=PREVIEW_SALT).sign_object({"link": link.pk, "until": link.expires_at.timestamp()})
+    return reverse("articles:shared-preview", kwargs={"token": token})
+
+
+def preview_page(request, article, captions=None, **context):
+    """The story page as readers would see it, never indexed nor passed on as a referrer.
+
+    `captions` are a revision's (unsaved) captions; None shows the story's stored ones. This is the one place
+    a preview hands its captions to the story page.
+    """
+    if captions is not None:
+        captions = sorted(captions, key=lambda caption: (caption.order, caption.pk))
+    page = story_context(request, article, captions) | context
+    return unlisted(TemplateResponse(request, "articles/detail.html", page))
+
+
+def unlisted(response):
+    """Never indexed, and the preview's address never passed on as a referrer."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+def shared_preview(request, token):
+    """The revision a preview link was made for, to anyone holding a live link; 410 once it is not."""
+    try:
+        signed = signing.Signer(salt=PREVIEW_SALT).unsign_object(token)
+    except signing.BadSignature:
+        raise Http404("No such preview.") from None
+    link = PreviewLink.objects.select_related("article", "revision", "created_by").filter(pk=signed["link"]).first()
+    if link is None or not link_is_live(link) or timezone.now().timestamp() >= signed["until"]:
+        return unlisted(TemplateResponse(request, "articles/preview_gone.html", {"link": link}, status=410))
+    version = link.revision.version_set.get_for_object(link.article).first()
+    if version is None:
+        raise Http404("No such preview.")
+    article, captions = history.revision_state(version)
+    return preview_page(request, article, captions, preview=link)

@@ -1,0 +1,97 @@
+"""The admin in a real browser: a desk with something on every kind of admin page, and a page that keeps what
+the browser's console says (the Content-Security-Policy's refusals, scripts' errors, files that failed to load).
+
+Media are answered from MEDIA_ROOT by the browser's router, since the test server (DEBUG off) serves none.
+"""
+
+import mimetypes
+from datetime import timedelta
+
+import reversion
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from reversion.models import Version
+
+from articles.models import Article, Caption, Photo, PreviewLink
+from tests.photos import image_bytes, upload
+
+LONG_HEADLINE = "Harbour Authority Approves Flood Barrier After Three Years of Delays and Public Hearings"
+
+
+def make_desk(editor, section):
+    """Stories, photos, history and a preview link, as a desk has them; the admin's pages about them, by name."""
+    story = Article.objects.create(
+        headline=LONG_HEADLINE,
+        slug="flood-barrier",
+        section=section,
+        body="The barrier will close in storms.\n\nWork starts in spring.",
+        status=Article.Status.DRAFT,
+    )
+    # A tall upload: 1600x2400, which must still show as a thumbnail.
+    tall = Photo.objects.create(
+        image=upload("harbour-wall.jpg", image_bytes(size=(1600, 2400))), credit="Reuters", alt_text="The wall"
+    )
+    waiting = Photo.objects.create(credit="Reuters")  # a wire caption came before its picture
+    Caption.objects.create(article=story, photo=tall, text="The harbour wall at dawn.", is_lead=True)
+    Caption.objects.create(article=story, photo=waiting, text="The mayor at the hearing.", order=1)
+    for body in [None, "The barrier will close in storms.\n\nWork starts in spring, the council said."]:
+        with reversion.create_revision():
+            reversion.set_user(editor)
+            if body:
+                story.body = body
+            story.save()
+    Article.objects.create(
+        headline="Storm Season Starts",
+        slug="storm-season",
+        section=section,
+        body="Forecasters expect a busy season.",
+        status=Article.Status.PUBLISHED,
+        published_at=timezone.now() - timedelta(hours=1),
+    )
+    client = Client()
+    client.force_login(editor)
+    links = reverse("admin:articles_article_preview_links", args=[story.pk])
+    assert client.post(links, {"hours": 24}).status_code == 302
+    assert PreviewLink.objects.filter(article=story).exists()
+    version = Version.objects.get_for_object(story).first()
+    return {
+        "story list": reverse("admin:articles_article_changelist"),
+        "story": reverse("admin:articles_article_change", args=[story.pk]),
+        "history": reverse("admin:articles_article_history", args=[story.pk]),
+        "changes": reverse("admin:articles_article_changes", args=[story.pk, version.pk]),
+        "import": reverse("admin:articles_article_import"),
+        "preview links": links,
+        "photo list": reverse("admin:articles_photo_changelist"),
+        "photo": reverse("admin:articles_photo_change", args=[tall.pk]),
+        "photo waiting for its picture": reverse("admin:articles_photo_change", args=[waiting.pk]),
+    }
+
+
+def open_admin(browser, live_server, media_root, user, width=1280):
+    """A browser page logged in as `user`, and the list its console's errors go to."""
+    client = Client()
+    client.force_login(user)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+    def serve_media(route):
+        path = media_root / route.request.url.split("/media/", 1)[1]
+        if path.is_file():
+            route.fulfill(body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0] or "image/avif")
+        else:
+            route.fulfill(status=404)
+
+    page.route(f"{live_server.url}/media/**", serve_media)
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(f"{page.url}: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    return page, problems
+
+
+def load(page, url):
+    """Open a page and wait until its pictures have loaded (or failed to)."""
+    page.goto(url)
+    page.wait_for_load_state("load")
