@@ -43,11 +43,6 @@ def may_revoke(user, link):
     return can_publish(user) or (link.created_by_id is not None and link.created_by_id == user.pk)
 
 
-def may_share(user, article):
-    """Whether the user may make a preview link to this story: a link is a way to show it to anyone."""
-    return may_change(user, article)
-
-
 def preview_link_hours(user):
     """The longest a preview link this user makes may live: editors choose; others' links live a day at most."""
     return None if can_publish(user) else REPORTER_PREVIEW_LINK_HOURS
@@ -56,7 +51,7 @@ def preview_link_hours(user):
 def link_is_live(link):
     """A link lives only while its maker may still change the story: a reporter's link to a draft dies when an
     editor schedules or publishes it, so it can never show an embargoed story early."""
-    return link.is_active and link.created_by is not None and may_share(link.created_by, link.article)
+    return link.is_active and link.created_by is not None and may_change(link.created_by, link.article)
 
 
 def allowed_statuses(user):

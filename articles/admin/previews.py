@@ -17,7 +17,7 @@ from newsroom.admin import BusyAwareAdmin, admin_form
 from .. import history
 from ..models import PreviewLink
 from ..previews import preview_page, shared_preview_url
-from ..workflow import link_is_live, may_revoke, may_share, preview_link_hours
+from ..workflow import link_is_live, may_change, may_revoke, preview_link_hours
 
 PREVIEW_LIFETIMES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "1 week")]
 
@@ -53,7 +53,9 @@ class PreviewPages:
 
     def preview_links_view(self, request, object_id):
         article = self.get_article_or_404(request, object_id)
-        may_make = request.user.has_perm("articles.add_previewlink") and may_share(request.user, article)
+        may_make = request.user.has_perm("articles.add_previewlink") and may_change(
+            request.user, article
+        )  # a link shows the story to anyone
         form = PreviewLinkForm(request.POST or None, user=request.user)
         if request.method == "POST":
             if "revoke" in request.POST:
