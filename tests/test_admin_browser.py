@@ -11,7 +11,7 @@ from django.urls import reverse
 from tests.admin_browser import LONG_HEADLINE, load, make_desk, open_admin
 from tests.conftest import SAMPLE
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SHOTS = Path(tempfile.gettempdir()) / "newsroom-admin-screenshots"
 WIDTHS = [1280, 390]
