@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve migrate test test-fast test-tools bench setup lint lock fixtures clean
+.PHONY: run serve worker migrate test test-fast test-tools bench setup lint lock fixtures clean
 
 $(PY):
 	@python=$$(bin/find-python) && echo "Using $$python" && $$python -m venv $(VENV)
@@ -25,8 +25,16 @@ setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
 
+# The development server, and beside it a worker for the background tasks (imports, photo renditions),
+# stopped with it.
 run: setup
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+# A background worker for production, with the environment of `make serve` (DATABASE_URL, ...): run as many
+# as the work needs, on any machine that reaches the database (docs/deploy.md, "Workers").
+worker: $(VENV)/.installed
+	DJANGO_DEBUG=false $(PY) manage.py db_worker --no-reload
 
 # Production: debug off, static files collected (hashed, compressed), gunicorn (settings in gunicorn.conf.py).
 # Needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; migrations are a separate, once-per-release

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_filters",
     "reversion",
     "axes",
+    "django_tasks_db",
     "articles",
 ]
 
@@ -347,3 +348,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "newsroom.middleware.client_ip"
 AXES_LOCKOUT_CALLABLE = "newsroom.lockout.lockout_page"  # how long, and the way back
+
+
+# Work that outlives a request (imports, photo renditions) runs as django.tasks tasks, queued in the database
+# by django-tasks-db: no extra server, and any number of workers (`make worker`, `manage.py db_worker`) on any
+# number of machines against PostgreSQL. DJANGO_TASKS_BACKEND switches the engine (docs/deploy.md, "Workers").
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
