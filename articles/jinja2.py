@@ -74,13 +74,15 @@ def json_ld(data):
 
 def photo_picture(photo, crop="full"):
     """The renditions of a photo for <picture> (the picture macro of articles/includes/photos.html), or
-    None without an image. Built from the photo's database fields: rendering a page never opens an image."""
+    None without an image or before a worker has made them (the caption and credit show alone). Built from
+    the photo's database fields: rendering a page never opens an image."""
     return renditions.picture(photo, crop) if photo else None
 
 
 def photo_social_url(request, photo):
-    """Absolute URL of the photo's 1200x630 share image (og:image), or "" without an image."""
-    if not photo or not photo.image or not photo.width:
+    """Absolute URL of the photo's 1200x630 share image (og:image), or "" without it (no image, or its
+    renditions not made yet)."""
+    if not photo or not renditions.ready(photo):
         return ""
     url = renditions.url(photo, renditions.renditions(photo, "social")[0])
     return request.build_absolute_uri(url) if request else url

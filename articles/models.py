@@ -1,12 +1,11 @@
 import hashlib
-import logging
 
 import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.urls import reverse
@@ -18,8 +17,6 @@ from .fields import LineField, ProseField
 from .photos import renditions
 from .photos.fields import PhotoImageField
 from .search import SearchIndex
-
-logger = logging.getLogger(__name__)
 
 
 class SectionManager(models.Manager):
@@ -372,12 +369,13 @@ class Photo(models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "original_name"}
         super().save(*args, **kwargs)
-        if self.image and self.renditions_key != renditions.rendition_key(self):
-            # Made once, here at upload; should storage fail now, the first request for each file makes it.
-            try:
-                renditions.generate(self)
-            except OSError:
-                logger.exception("Could not make the renditions of photo %s now", self.pk)
+        if self.image and not renditions.ready(self):
+            # Made by a worker, not in the editor's request (seconds for a camera's picture); until then pages
+            # show the caption and credit alone. Enqueued on commit: a worker must find the photo as saved.
+            from .photos.tasks import make_renditions
+
+            pk = self.pk
+            transaction.on_commit(lambda: make_renditions.enqueue(pk), using=self._state.db)
 
     def clean(self):
         from .workflow import photo_problems  # the publication rules, which need the models

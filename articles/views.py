@@ -252,12 +252,11 @@ def news_sitemap(request):
 
 @require_safe
 def rendition(request, pk, key, filename):
-    """A photo rendition that pages link to before it is known to be in storage: made here on first request
-    (safely when several servers race), then redirected to storage.
+    """A photo rendition by its photo and name, redirected to storage: for links made before pages linked
+    straight to storage. Never makes one (no request processes an image): one not made yet is a 404.
 
     Only for photos readers can see (in a published story), or for staff, who see drafts in the admin and in
-    previews: a draft's photo is nobody else's business, even to someone who has its URL. Once published, a
-    rendition's name never changes meaning (see renditions.py), so browsers and CDNs may keep it for good.
+    previews: a draft's photo is nobody else's business, even to someone who has its URL.
     """
     photo = get_object_or_404(Photo, pk=pk)
     wanted = renditions.find(photo, key, filename)
@@ -266,15 +265,8 @@ def rendition(request, pk, key, filename):
     public = Photo.objects.in_published_stories().filter(pk=photo.pk).exists()
     if not public and not (request.user.is_authenticated and request.user.is_staff):
         raise Http404("No such rendition")
-    data = renditions.ensure(photo, wanted)
-    if data is None:
-        response = redirect(photo.image.storage.url(wanted.name))
-        patch_cache_control(response, max_age=24 * 3600, **({"public": True} if public else {"private": True}))
-    elif public:
-        response = HttpResponse(data, content_type=wanted.mime_type)
-        patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
-    else:
-        # Made for staff: a shared cache (the CDN) must not keep it for the next reader who has the URL.
-        response = HttpResponse(data, content_type=wanted.mime_type)
-        patch_cache_control(response, private=True, max_age=3600)
+    if not photo.image.storage.exists(wanted.name):
+        raise Http404("This rendition is not made yet")
+    response = redirect(photo.image.storage.url(wanted.name))
+    patch_cache_control(response, max_age=24 * 3600, **({"public": True} if public else {"private": True}))
     return response

@@ -1,5 +1,6 @@
-"""Photo benchmarks, run by `make bench` (bench/run.py): what a rendition set costs, and what a page view
-with a <picture> costs. Numbers are printed, not asserted (timings depend on the machine); that a page view
+"""Photo benchmarks, run by `make bench` (bench/run.py): what a rendition set costs, what an editor waits for
+when saving a camera's 24-megapixel picture in the admin (the renditions are a worker's job), and what a page
+view with a <picture> costs. Numbers are printed, not asserted (timings depend on the machine); that a page view
 does no image processing is a test of the suite (tests/test_renditions.py).
 """
 
@@ -15,8 +16,10 @@ from PIL import Image
 
 from articles.models import Article, Caption, Photo, Section
 from articles.photos import renditions
+from articles.photos.tasks import make_renditions
 
 PHOTOS = 3
+SAVES = 3
 PAGE_VIEWS = 50
 
 
@@ -25,10 +28,10 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def camera_sized_jpeg(seed):
-    """A 3000x2000 JPEG with photographic noise, so encoders work as hard as on a real picture."""
-    image = Image.merge("RGB", [Image.effect_noise((3000, 2000), 40 + 10 * (seed + band)) for band in range(3)])
-    image = Image.blend(image, Image.linear_gradient("L").resize((3000, 2000)).convert("RGB"), 0.6)
+def camera_sized_jpeg(seed, size=(3000, 2000)):
+    """A JPEG with photographic noise, so encoders work as hard as on a real picture."""
+    image = Image.merge("RGB", [Image.effect_noise(size, 40 + 10 * (seed + band)) for band in range(3)])
+    image = Image.blend(image, Image.linear_gradient("L").resize(size).convert("RGB"), 0.6)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()
@@ -55,6 +58,40 @@ def test_rendition_time_per_photo():
 
 
 @pytest.mark.django_db
+def test_admin_save_of_a_24_megapixel_photo(admin_client, django_capture_on_commit_callbacks, monkeypatch):
+    """The admin's save (checking, cleaning and storing the upload, queueing the renditions) against what the
+    save did before renditions were a worker's job: all that, then every rendition, in the editor's request."""
+    data = camera_sized_jpeg(7, size=(6000, 4000))
+    saves = []
+    for n in range(SAVES):
+        fields = {"alt_text": "Bench", "credit": "AP", "focal_x": 0.5, "focal_y": 0.5}
+        started = time.perf_counter()
+        with django_capture_on_commit_callbacks(execute=True):  # queued in the database, as in production
+            response = admin_client.post(
+                "/admin/articles/photo/add/", {**fields, "image": SimpleUploadedFile(f"big-{n}.jpg", data)}
+            )
+        saves.append(time.perf_counter() - started)
+        assert response.status_code == 302
+    save = statistics.median(saves)
+    worker = []
+    for photo in Photo.objects.all():
+        started = time.perf_counter()
+        make_renditions.call(photo.pk)
+        worker.append(time.perf_counter() - started)
+    photo.refresh_from_db()
+    # What the request used to do after storing the upload: every file, from the original decoded whole.
+    monkeypatch.setattr(renditions, "_decoded_size", lambda photo: (photo.width, photo.height))
+    old_path = []
+    for _ in range(SAVES):
+        started = time.perf_counter()
+        renditions.generate(photo, force=True)
+        old_path.append(time.perf_counter() - started)
+    report(f"admin save of a 6000x4000 JPEG ({len(data) / 1e6:.1f} MB, median of {SAVES})", f"{save * 1000:.0f} ms")
+    report("  its renditions by a worker (median)", f"{statistics.median(worker):.2f} s")
+    report("  the same save before, renditions made inline", f"{save + statistics.median(old_path):.2f} s")
+
+
+@pytest.mark.django_db
 def test_page_view_time(client):
     section = Section.objects.get(slug="world")
     article = Article.objects.create(
@@ -66,6 +103,7 @@ def test_page_view_time(client):
         published_at=timezone.now() - timedelta(hours=1),
     )
     photo = Photo.objects.create(image=SimpleUploadedFile("lead.jpg", camera_sized_jpeg(9)), alt_text="Bench")
+    make_renditions.call(photo.pk)  # as a worker does after the save
     Caption.objects.create(article=article, photo=photo, text="Lead photo.", is_lead=True)
 
     url = article.get_absolute_url()

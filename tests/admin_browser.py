@@ -14,6 +14,7 @@ from django.utils import timezone
 from reversion.models import Version
 
 from articles.models import Article, Caption, Photo, PreviewLink
+from articles.photos.tasks import make_renditions
 from tests.photos import image_bytes, upload
 
 LONG_HEADLINE = "Harbour Authority Approves Flood Barrier After Three Years of Delays and Public Hearings"
@@ -32,6 +33,8 @@ def make_desk(editor, section):
     tall = Photo.objects.create(
         image=upload("harbour-wall.jpg", image_bytes(size=(1600, 2400))), credit="Reuters", alt_text="The wall"
     )
+    make_renditions.call(tall.pk)  # as a worker does after the save
+    tall.refresh_from_db()
     waiting = Photo.objects.create(credit="Reuters")  # a wire caption came before its picture
     Caption.objects.create(article=story, photo=tall, text="The harbour wall at dawn.", is_lead=True)
     Caption.objects.create(article=story, photo=waiting, text="The mayor at the hearing.", order=1)

@@ -164,13 +164,18 @@ def media_files(media_root):
 
 @pytest.fixture
 def make_photo(db):
-    """A saved Photo with an image (a 1000x500 JPEG unless `data` is given); its renditions are made on save."""
+    """A saved Photo with an image (a 1000x500 JPEG unless `data` is given) and its renditions, made here as a
+    worker makes them after the save (articles/photos/tasks.py)."""
+    from articles.photos.tasks import make_renditions
     from tests.photos import image_bytes, upload
 
     def make(data=None, name="photo.jpg", **fields):
         fields.setdefault("alt_text", "Boats in a flooded harbour")
         fields.setdefault("credit", "Reuters")
-        return Photo.objects.create(image=upload(name, data or image_bytes(size=(1000, 500))), **fields)
+        photo = Photo.objects.create(image=upload(name, data or image_bytes(size=(1000, 500))), **fields)
+        make_renditions.call(photo.pk)
+        photo.refresh_from_db()
+        return photo
 
     return make
 

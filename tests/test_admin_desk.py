@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from articles.models import Article, Caption, Correction, Photo, Redirect
+from articles.photos.tasks import make_renditions
 from tests.admin_forms import load_change_form
 
 CHANGELIST = reverse("admin:articles_article_changelist")
@@ -32,7 +33,10 @@ def photo_with_image(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     buffer = io.BytesIO()
     Image.new("RGB", (8, 6), "navy").save(buffer, "PNG")
-    return Photo.objects.create(image=SimpleUploadedFile("harbour.png", buffer.getvalue()), credit="AFP")
+    photo = Photo.objects.create(image=SimpleUploadedFile("harbour.png", buffer.getvalue()), credit="AFP")
+    make_renditions.call(photo.pk)  # as a worker does after the save
+    photo.refresh_from_db()
+    return photo
 
 
 def listed(client, **params):

@@ -10,6 +10,7 @@ from django.db import connections
 
 from articles.models import Photo
 from articles.photos import renditions
+from articles.photos.tasks import make_renditions
 from tests.photos import image_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -60,4 +61,12 @@ def test_editor_sets_the_focal_point_by_clicking_the_picture(page, live_server, 
 
     photo = Photo.objects.get(pk=photo.pk)
     assert (photo.focal_x, photo.focal_y) == (pytest.approx(0.8, abs=0.01), pytest.approx(0.2, abs=0.01))
+    assert not renditions.ready(photo)  # the save queued them for a worker
+    assert "being prepared" in page.locator(".field-preview").inner_text()
+
+    make_renditions.call(photo.pk)
+    page.reload()
+
+    photo = Photo.objects.get(pk=photo.pk)
     assert photo.renditions_key == renditions.rendition_key(photo)
+    assert photo.renditions_key in page.locator(".focal-point img").get_attribute("src")

@@ -137,7 +137,10 @@ def test_exif_orientation_is_applied_to_the_stored_photo():
 
 @pytest.mark.django_db
 def test_location_and_device_metadata_are_stripped_from_every_stored_file(media_files, media_root):
+    from articles.photos.tasks import make_renditions
+
     submit(upload("phone.jpg", camera_jpeg()))
+    make_renditions.call(Photo.objects.get().pk)  # as a worker does after the save
 
     files = media_files()
     assert any(name.startswith("photos/") for name in files)
@@ -179,23 +182,36 @@ def test_admin_upload_shows_the_error_and_stores_nothing(admin_client, media_fil
 
 
 @pytest.mark.django_db
-def test_admin_upload_stores_a_clean_photo_with_its_renditions(admin_client, media_files):
-    response = admin_client.post(
-        "/admin/articles/photo/add/",
-        {
-            "image": upload("phone.jpg", camera_jpeg()),
-            "alt_text": "A field",
-            "credit": "AP",
-            "focal_x": 0.5,
-            "focal_y": 0.5,
-        },
-    )
+def test_admin_upload_stores_a_clean_photo_and_leaves_its_renditions_to_a_worker(
+    admin_client, media_files, django_capture_on_commit_callbacks
+):
+    from articles.photos.tasks import make_renditions
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = admin_client.post(
+            "/admin/articles/photo/add/",
+            {
+                "image": upload("phone.jpg", camera_jpeg()),
+                "alt_text": "A field",
+                "credit": "AP",
+                "focal_x": 0.5,
+                "focal_y": 0.5,
+            },
+        )
 
     assert response.status_code == 302
     photo = Photo.objects.get()
     assert (photo.width, photo.height) == (400, 600)
-    assert photo.renditions_key
+    assert not photo.renditions_key  # queued, not made (the other callback marks the page cache stale)
+    assert sum(callable(c) and getattr(c, "__qualname__", "").startswith("Photo.save") for c in queued) == 1
+    assert media_files() == [photo.image.name]
+    assert "Being prepared" in admin_client.get("/admin/articles/photo/").text
+
+    make_renditions.call(photo.pk)
+
+    photo.refresh_from_db()
     assert any(name.startswith(f"renditions/{photo.renditions_key}/") for name in media_files())
+    assert f"/renditions/{photo.renditions_key}/" in admin_client.get("/admin/articles/photo/").text
 
 
 @pytest.mark.django_db

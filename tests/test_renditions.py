@@ -10,7 +10,8 @@ from PIL import Image, features
 
 from articles.models import Photo
 from articles.photos import images, renditions
-from tests.photos import halves_bytes, image_bytes
+from articles.photos.tasks import make_renditions
+from tests.photos import full_disk, halves_bytes, image_bytes, upload
 
 FORMATS = {"avif": "AVIF", "webp": "WEBP", "jpg": "JPEG"}
 
@@ -19,8 +20,71 @@ def open_rendition(media_root, rendition):
     return Image.open(media_root / rendition.name)
 
 
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def rendition_files(media_files):
+    return [name for name in media_files() if name.startswith("renditions/")]
+
+
 @pytest.mark.django_db
-def test_renditions_are_made_on_upload_in_every_format_and_size(make_photo, media_root):
+def test_saving_a_photo_makes_no_rendition_and_queues_their_making_on_commit(
+    settings, media_files, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE  # the task runs as soon as it is queued: when the save commits, not before
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = Photo.objects.create(image=upload("photo.jpg", image_bytes(size=(1000, 500))), alt_text="Boats")
+
+        assert rendition_files(media_files) == []
+        assert renditions.picture(photo) is None
+
+    photo.refresh_from_db()
+    assert photo.renditions_key == renditions.rendition_key(photo)
+    assert rendition_files(media_files) == sorted(r.name for r in renditions.all_renditions(photo))
+
+
+@pytest.mark.django_db
+def test_the_task_waits_in_the_database_queue_for_a_worker(media_files, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = Photo.objects.create(image=upload("photo.jpg", image_bytes()), alt_text="Boats")
+
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.args_kwargs["args"]) == ("articles.photos.tasks.make_renditions", [photo.pk])
+    assert queued.status == "READY"
+    assert rendition_files(media_files) == []
+
+
+@pytest.mark.django_db
+def test_the_task_does_nothing_for_a_current_or_deleted_photo(make_photo, media_root, media_files):
+    photo = make_photo()
+    made = media_files()
+
+    assert make_renditions.call(photo.pk) == 0  # current already: nothing done
+    assert media_files() == made
+    Photo.objects.filter(pk=photo.pk).delete()
+    assert make_renditions.call(photo.pk) == 0
+
+
+@pytest.mark.django_db
+def test_a_task_that_finishes_late_does_not_undo_a_newer_ones_work(make_photo):
+    photo = make_photo()
+    photo.focal_x = 0.2
+    photo.save()
+    slow = Photo.objects.get(pk=photo.pk)  # as the first task's worker read it
+    photo.focal_x = 0.3
+    photo.save()
+    make_renditions.call(photo.pk)  # the second task, on another worker, finishes first
+
+    renditions.generate(slow)  # then the first
+
+    photo.refresh_from_db()
+    assert photo.focal_x == 0.3 and renditions.ready(photo)
+
+
+@pytest.mark.django_db
+def test_renditions_are_made_in_every_format_and_size(make_photo, media_root):
     photo = make_photo(data=image_bytes(size=(2000, 1000)))
 
     made = renditions.all_renditions(photo)
@@ -83,17 +147,24 @@ def test_card_and_social_crops_keep_the_focal_point(settings, make_photo, media_
 
 
 @pytest.mark.django_db
-def test_new_focal_point_gets_new_renditions(make_photo, media_root):
-    photo = make_photo()
+def test_new_focal_point_gets_new_renditions_from_the_worker(client, article_with_photo, media_root):
+    photo = article_with_photo.lead_caption.photo
     old = renditions.renditions(photo, "card")[0]
 
     photo.focal_x = 0.1
     photo.save()
 
     new = renditions.renditions(photo, "card")[0]
-    assert new.name != old.name
+    assert new.name != old.name and not (media_root / new.name).exists()
+    page = client.get(article_with_photo.get_absolute_url()).text
+    assert "<picture>" not in page and "The harbour at dawn." in page
+
+    make_renditions.call(photo.pk)
+
+    photo.refresh_from_db()
     assert (media_root / new.name).exists()
     assert photo.renditions_key == new.key
+    assert f"/media/renditions/{new.key}/" in client.get(article_with_photo.get_absolute_url()).text
 
 
 @pytest.mark.django_db
@@ -151,29 +222,48 @@ def test_page_view_does_no_image_processing(client, article_with_photo, media_fi
 
 
 @pytest.mark.django_db
-def test_missing_rendition_is_made_on_first_request_then_served_from_storage(
-    client, article_with_photo, media_root, media_files
+def test_story_shows_caption_and_credit_alone_until_the_renditions_are_made(
+    client, make_article, media_files, monkeypatch, django_capture_on_commit_callbacks
+):
+    from articles.models import Caption
+
+    article = make_article("Harbour Flooded Overnight")
+    with django_capture_on_commit_callbacks(execute=True):
+        photo = Photo.objects.create(image=upload("photo.jpg", image_bytes()), alt_text="Boats", credit="Reuters")
+    Caption.objects.create(article=article, photo=photo, text="The harbour at dawn.", is_lead=True)
+    made = media_files()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page view processed an image")
+
+    monkeypatch.setattr(Image, "open", refuse)
+    monkeypatch.setattr(Image.Image, "save", refuse)
+    html = client.get(article.get_absolute_url()).text
+
+    figure = re.search(r"<figure[^>]*>.*?</figure>", html, re.S).group()
+    assert "<img" not in figure and "<picture" not in figure
+    assert re.search(r"<figcaption>The harbour at dawn. <span[^>]*>Reuters</span></figcaption>", figure)
+    assert "og:image" not in html and photo.image.name not in html
+    assert media_files() == made
+
+
+@pytest.mark.django_db
+def test_rendition_view_redirects_to_storage_and_never_makes_a_rendition(
+    client, article_with_photo, media_root, media_files, monkeypatch
 ):
     photo = article_with_photo.lead_caption.photo
-    shutil.rmtree(media_root / "renditions")
-    Photo.objects.filter(pk=photo.pk).update(renditions_key="")
-    html = client.get(article_with_photo.get_absolute_url()).text
-    url = re.search(r"(/photos/\S+/full-640\.webp) 640w", html).group(1)
-    assert not any(name.startswith("renditions/") for name in media_files())
-
-    first = client.get(url)
-
-    assert first.status_code == 200
-    assert first["Content-Type"] == "image/webp"
-    assert "immutable" in first["Cache-Control"]
     wanted = next(r for r in renditions.renditions(photo, "full") if r.filename == "full-640.webp")
-    assert [name for name in media_files() if name.startswith("renditions/")] == [wanted.name]
-    assert (media_root / wanted.name).read_bytes() == b"".join(first)
+    url = f"/photos/{photo.pk}/{wanted.key}/full-640.webp"
 
-    second = client.get(url)
+    response = client.get(url)
 
-    assert second.status_code == 302
-    assert second["Location"] == f"/media/{wanted.name}"
+    assert response.status_code == 302
+    assert response["Location"] == f"/media/{wanted.name}"
+    (media_root / wanted.name).unlink()
+    made = media_files()
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: pytest.fail("a request processed an image"))
+    assert client.get(url).status_code == 404
+    assert media_files() == made
 
 
 @pytest.mark.django_db
@@ -188,10 +278,11 @@ def test_rendition_view_refuses_unknown_and_stale_names(client, make_photo):
 
 
 @pytest.mark.django_db
-def test_two_concurrent_first_requests_store_one_file(make_photo, media_root, media_files, monkeypatch):
-    photo = make_photo()
-    wanted = renditions.renditions(photo, "full")[1]
-    (media_root / wanted.name).unlink()
+def test_two_workers_making_one_photos_renditions_at_once_store_each_file_once(
+    settings, media_root, media_files, monkeypatch
+):
+    settings.PHOTO_RENDITION_WIDTHS = [320]
+    photo = Photo.objects.create(image=upload("photo.jpg", image_bytes()), alt_text="Boats")
     both_rendered = threading.Barrier(2, timeout=20)
     encode = images.encode
 
@@ -201,19 +292,17 @@ def test_two_concurrent_first_requests_store_one_file(make_photo, media_root, me
         return data
 
     monkeypatch.setattr(images, "encode", encode_in_step)
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(renditions.ensure(photo, wanted))) for _ in range(2)]
+    written = []
+    copies = [Photo.objects.get(pk=photo.pk) for _ in range(2)]
+    threads = [threading.Thread(target=lambda p=p: written.append(renditions.make_files(p))) for p in copies]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert len(results) == 2 and results[0] == results[1] and results[0]
-    assert (media_root / wanted.name).read_bytes() == results[0]
-    siblings = [name for name in media_files() if name.startswith(f"renditions/{wanted.key}/full-{wanted.width}")]
-    assert siblings == sorted(
-        f"renditions/{wanted.key}/full-{wanted.width}.{ext}" for ext in images.rendition_formats()
-    )
+    expected = sorted(r.name for r in renditions.all_renditions(photo))
+    assert written == [len(expected), len(expected)]  # both made every file; each is stored once
+    assert rendition_files(media_files) == expected
 
 
 @pytest.mark.django_db
@@ -224,10 +313,32 @@ def test_regenerate_command_remakes_every_rendition(make_photo, media_root, medi
     shutil.rmtree(media_root / "renditions")
     out = StringIO()
 
-    call_command("regenerate_renditions", stdout=out)
+    call_command("regenerate_renditions", "--inline", stdout=out)
 
     assert [name for name in media_files() if name.startswith("renditions/")] == expected
     assert f"2 photos, {len(expected)} files written" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_regenerate_command_queues_a_task_per_photo_for_the_workers(make_photo, media_root, media_files):
+    from django_tasks_db.models import DBTaskResult
+
+    photos = [make_photo(), make_photo()]
+    shutil.rmtree(media_root / "renditions")
+    out = StringIO()
+
+    call_command("regenerate_renditions", "--missing", stdout=out)
+
+    assert rendition_files(media_files) == []
+    queued = sorted(DBTaskResult.objects.all(), key=lambda task: task.args_kwargs["args"])
+    assert [(t.task_path, t.args_kwargs) for t in queued] == [
+        ("articles.photos.tasks.make_renditions", {"args": [photo.pk], "kwargs": {"fill_gaps": True, "replace": False}})
+        for photo in photos
+    ]
+    assert "queued for 2 photos" in out.getvalue()
+    for task in queued:
+        make_renditions.call(*task.args_kwargs["args"], **task.args_kwargs["kwargs"])  # as the workers do
+    assert rendition_files(media_files) == sorted(r.name for p in photos for r in renditions.all_renditions(p))
 
 
 @pytest.mark.django_db
@@ -237,7 +348,7 @@ def test_regenerate_command_with_missing_only_fills_gaps(make_photo, media_root)
     (media_root / gap.name).unlink()
     out = StringIO()
 
-    call_command("regenerate_renditions", photo.pk, "--missing", stdout=out)
+    call_command("regenerate_renditions", photo.pk, "--missing", "--inline", stdout=out)
 
     assert (media_root / gap.name).exists()
     assert "1 photos, 1 files written" in out.getvalue()
@@ -309,7 +420,7 @@ def test_regenerate_command_prunes_renditions_nothing_links_to(make_photo, media
         os.utime(path, (two_hours_ago, two_hours_ago))
     out = StringIO()
 
-    call_command("regenerate_renditions", "--missing", "--prune", stdout=out)
+    call_command("regenerate_renditions", "--missing", "--prune", "--inline", stdout=out)
 
     assert not any((media_root / "renditions" / old.key).iterdir())
     assert all((media_root / r.name).exists() for r in renditions.all_renditions(photo))
@@ -326,21 +437,19 @@ def test_prune_keeps_recent_files_of_photos_not_yet_committed(make_photo, media_
 
 
 @pytest.mark.django_db
-def test_readers_get_a_missing_rendition_while_the_disk_is_full(
-    client, settings, article_with_photo, media_root, media_files
-):
-    from tests.photos import full_disk
+def test_a_worker_on_a_full_disk_fails_and_pages_keep_the_caption(client, settings, make_article, media_files):
+    from articles.models import Caption
 
-    photo = article_with_photo.lead_caption.photo
-    shutil.rmtree(media_root / "renditions")
-    Photo.objects.filter(pk=photo.pk).update(renditions_key="")
-    html = client.get(article_with_photo.get_absolute_url()).text
-    url = re.search(r"(/photos/\S+/full-640\.webp) 640w", html).group(1)
+    article = make_article("Harbour Flooded Overnight")
+    photo = Photo.objects.create(image=upload("photo.jpg", image_bytes()), alt_text="Boats", credit="Reuters")
+    Caption.objects.create(article=article, photo=photo, text="The harbour at dawn.", is_lead=True)
     full_disk(settings)
 
-    response = client.get(url)
+    with pytest.raises(OSError, match="No space left"):  # the task fails, with the reason in the queue
+        make_renditions.call(photo.pk)
 
-    assert response.status_code == 200  # made afresh, served from memory: slower, not broken
-    assert response["Content-Type"] == "image/webp"
-    assert b"".join(response).startswith(b"RIFF")
-    assert not any(name.startswith("renditions/") for name in media_files())
+    photo.refresh_from_db()
+    assert not renditions.ready(photo)
+    html = client.get(article.get_absolute_url()).text
+    assert "<picture>" not in html and "The harbour at dawn." in html
+    assert rendition_files(media_files) == []

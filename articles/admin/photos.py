@@ -14,6 +14,8 @@ from ..photos.fields import StoredPhotoForm
 from ..workflow import may_change_photo
 
 THUMBNAIL_BOX = 80  # px: the square a thumbnail fits in (lists, the captions inline)
+# What the desk sees of a picture just uploaded, until a worker has made its renditions (photos/tasks.py).
+RENDITIONS_PENDING = "Being prepared…"
 
 
 def smallest_rendition(photo, at_least=0):
@@ -27,6 +29,8 @@ def smallest_rendition(photo, at_least=0):
 def thumbnail_html(photo, box=THUMBNAIL_BOX):
     if photo is None or not photo.pk or not photo.image or not photo.width:
         return "—"
+    if not renditions.ready(photo):
+        return RENDITIONS_PENDING
     scale = min(box / photo.width, box / photo.height, 1)
     return format_html(
         '<img class="thumbnail" src="{}" width="{}" height="{}" alt="">',
@@ -136,8 +140,10 @@ class PhotoAdmin(BusyAwareAdmin):
 
     @admin.display(description="focal point")
     def preview(self, photo):
-        if not photo.pk or not photo.image or not photo.width:  # unsaved: its renditions are made on save
+        if not photo.pk or not photo.image or not photo.width:
             return "No image yet."
+        if not renditions.ready(photo):
+            return "The picture is being prepared: reload this page in a moment to click its focal point."
         shown = smallest_rendition(photo, at_least=640)  # focal-point.css shows it at most 32rem wide
         # focal-point.js puts the marker on the focal point and moves it (and the fields) on a click.
         return format_html(

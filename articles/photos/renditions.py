@@ -5,25 +5,23 @@ name, the focal point, the configured widths and formats), so a name never chang
 once, served with long cache lifetimes, and a new upload or focal point simply gets new names. The key is an
 HMAC under SECRET_KEY: nobody can compute a rendition's URL, only read it on a page that shows the photo.
 
-Pages never process images. They link straight to storage once a photo's renditions are all made
-(`Photo.renditions_key` equals the current key, set on upload or by `regenerate_renditions`); until then
-they link to the `articles:rendition` view, which makes the one file asked for on first request.
+Nothing a reader or an editor asks for ever processes an image: renditions are made by a worker
+(articles/photos/tasks.py, enqueued when a photo is saved, or by `regenerate_renditions`). Pages link
+straight to storage once a photo's set is complete (`Photo.renditions_key` equals the current key, `ready`);
+until then they show the photo's caption and credit alone.
 """
 
-import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from PIL import Image
 
 from . import images
-
-logger = logging.getLogger(__name__)
 
 # Bump when the rendering code changes what files look like, so the next deploy links to fresh names.
 VERSION = 1
@@ -70,7 +68,7 @@ def rendition_key(photo):
     """The rendition set's name: what shapes its pixels, signed. Without the secret a key cannot be derived from
     what is public or predictable (the photo's id, its original's name, the widths), so a photo that appears in
     no published story has no URL anyone can find. Changing SECRET_KEY renames every set (pages link to the
-    rendition view until `regenerate_renditions --missing` has run)."""
+    caption and credit alone until `regenerate_renditions --missing` has run)."""
     fingerprint = "|".join(
         [
             photo.image.name,
@@ -124,15 +122,19 @@ def find(photo, key, filename):
     return next((r for r in all_renditions(photo) if r.filename == filename), None)
 
 
+def ready(photo):
+    """Whether every rendition of the photo as it is now is in storage, so that pages may show it."""
+    return bool(photo.image) and bool(photo.width) and photo.renditions_key == rendition_key(photo)
+
+
 def url(photo, rendition):
-    if photo.renditions_key == rendition.key:
-        return photo.image.storage.url(rendition.name)
-    return reverse("articles:rendition", kwargs={"pk": photo.pk, "key": rendition.key, "filename": rendition.filename})
+    return photo.image.storage.url(rendition.name)
 
 
 def picture(photo, crop="full"):
-    """The <picture> data for a photo, computed from database fields alone (no file is opened)."""
-    if not photo.image or not photo.width:
+    """The <picture> data for a photo whose renditions are ready, else None; computed from database fields
+    alone (no file is opened)."""
+    if not ready(photo):
         return None
     by_format = {}
     for rendition in renditions(photo, crop):
@@ -152,16 +154,35 @@ def picture(photo, crop="full"):
     )
 
 
+def _decoded_size(photo):
+    """The smallest size the original can be decoded at that still gives every rendition all the pixels it
+    shows: a JPEG decodes at 1/2, 1/4 or 1/8 of its size at a fraction of the cost (Image.draft), and a
+    camera's 6000x4000 picture is more than twice what its largest rendition needs."""
+    size = (photo.width, photo.height)
+    scale = 0
+    for rendition in all_renditions(photo):
+        if rendition.crop == "full":
+            shown = photo.width
+        else:
+            ratio = CARD_RATIO if rendition.crop == "card" else SOCIAL_SIZE[0] / SOCIAL_SIZE[1]
+            left, _, right, _ = images.focal_box(size, ratio, photo.focal_x, photo.focal_y)
+            shown = right - left
+        scale = max(scale, rendition.width / shown)
+    return (math.ceil(photo.width * scale), math.ceil(photo.height * scale))
+
+
 def _open_original(photo):
     with photo.image.storage.open(photo.image.name, "rb") as file:
         image = Image.open(file, formats=list(images.ALLOWED_FORMATS))
+        if image.format == "JPEG":
+            image.draft(image.mode, _decoded_size(photo))
         image.load()
     return image
 
 
 def _resize(image, photo, rendition):
-    if rendition.crop == "full":
-        return images.resize(image, width=rendition.width)
+    if rendition.crop == "full":  # its height as named, whatever size the original was decoded at
+        return images.resize(image, width=rendition.width, height=rendition.height)
     ratio = CARD_RATIO if rendition.crop == "card" else SOCIAL_SIZE[0] / SOCIAL_SIZE[1]
     return images.resize(
         image, width=rendition.width, height=rendition.height, ratio=ratio, focal=(photo.focal_x, photo.focal_y)
@@ -171,8 +192,9 @@ def _resize(image, photo, rendition):
 def store(storage, name, data):
     """Save `data` as `name` unless it already exists: create-if-absent across processes and servers.
 
-    Two requests may render the same rendition at once. Both produce identical bytes; the storage gives
-    the second writer a different name (it never overwrites), and that duplicate is removed.
+    Two workers may render the same rendition at once (two saves of one photo in quick succession). Both
+    produce identical bytes; the storage gives the second writer a different name (it never overwrites), and
+    that duplicate is removed.
     """
     saved = storage.save(name, ContentFile(data))
     if saved != name:
@@ -180,27 +202,24 @@ def store(storage, name, data):
     return name
 
 
-def ensure(photo, rendition):
-    """Make one rendition if it is not in storage yet. Returns its bytes when made here (even if storing
-    them failed), else None."""
-    storage = photo.image.storage
-    if storage.exists(rendition.name):
-        return None
-    data = images.encode(_resize(_open_original(photo), photo, rendition), rendition.extension)
-    try:
-        store(storage, rendition.name, data)
-    except OSError:
-        # A full disk or a failing bucket: the reader still gets the picture, made afresh on each request.
-        logger.exception("Could not store rendition %s", rendition.name)
-    return data
-
-
 def generate(photo, *, force=False):
     """Make every rendition of a photo (only the missing ones unless `force`), then mark the photo so its
-    pages link straight to storage. Returns how many files were written.
+    pages show them. Returns how many files were written. Only workers and commands call this (tasks.py).
     """
     if not photo.image or not photo.width:
         return 0
+    written = make_files(photo, force=force)
+    key = rendition_key(photo)
+    # Only if the photo is still what these files show: a later save (a new focal point) queued a task of its
+    # own, which may have finished first and must not be undone.
+    as_made = {"image": photo.image.name, "focal_x": photo.focal_x, "focal_y": photo.focal_y}
+    if type(photo).objects.filter(pk=photo.pk, **as_made).update(renditions_key=key):
+        photo.renditions_key = key
+    return written
+
+
+def make_files(photo, *, force=False):
+    """The files of generate(), without marking the photo. Returns how many were written."""
     storage = photo.image.storage
     original = None
     resized = {}  # one resize per crop and width, encoded in every format
@@ -217,9 +236,6 @@ def generate(photo, *, force=False):
             resized[size] = _resize(original, photo, rendition)
         store(storage, rendition.name, images.encode(resized[size], rendition.extension))
         written += 1
-    key = rendition_key(photo)
-    type(photo).objects.filter(pk=photo.pk, image=photo.image.name).update(renditions_key=key)
-    photo.renditions_key = key
     return written
 
 
