@@ -70,11 +70,11 @@ def photo_state(env):
 
 
 @contextlib.contextmanager
-def db_worker(env):
-    """One background worker, as `make worker` runs it; stopped afterwards."""
+def db_worker(env, interval=0.2):
+    """One background worker, as `make worker` runs it (polling every `interval` s); stopped afterwards."""
     require_marker("production", "a db_worker process")
     log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the worker
-    command = ["manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
+    command = ["manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", str(interval)]
     process = subprocess.Popen([sys.executable, *command], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
