@@ -33,13 +33,14 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory}: no such directory")
         folder = DropFolder(directory, status=options["status"])
+        self.verbosity = options["verbosity"]
         if options["once"]:
             for drop in folder.once():
                 self.report(drop)
             return
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: folder.stop())
-        if options["verbosity"] >= 1:
+        if self.verbosity >= 1:
             self.stdout.write(f"Watching {directory} (settle {folder.settle:g} s, new stories {folder.status})")
             self.stdout.flush()
         folder.watch(options["interval"], report=self.report)
