@@ -163,6 +163,7 @@ def test_complete_dumps_are_imported_and_a_malformed_one_fails_with_its_line(dat
         (folder / "d-later.txt").write_text(dump("Later", 1))
         until(lambda: (folder / "done" / "d-later.txt").exists(), "the later dump to be imported")
         assert process.poll() is None
+    assert process.returncode == 0  # stopped by SIGTERM, as the process manager stops it
     assert (folder / "failed" / "a-bad.txt").read_text() == MALFORMED
     reason = (folder / "failed" / "a-bad.txt.reason.txt").read_text()
     assert f"{folder / 'a-bad.txt'}:9: expected a story header" in reason
@@ -238,7 +239,7 @@ def test_once_imports_what_is_complete_and_exits(database, tmp_path):
 
 @pytest.mark.django_db
 def test_editors_read_the_drop_folder_history_in_the_admin(editor_client):
-    WireDrop.objects.create(
+    failed_drop = WireDrop.objects.create(
         name="wire-0412.txt", state=WireDrop.State.FAILED, reason="drop/wire-0412.txt:9: expected a story header"
     )
     WireDrop.objects.create(name="wire-0411.txt", state=WireDrop.State.IMPORTED, stories_created=12)
@@ -247,5 +248,8 @@ def test_editors_read_the_drop_folder_history_in_the_admin(editor_client):
     assert "wire-0412.txt:9: expected a story header" in page.text and "wire-0411.txt" in page.text
     failed = editor_client.get("/admin/articles/wiredrop/?state=failed")
     assert "wire-0412.txt" in failed.text and "wire-0411.txt" not in failed.text
+    detail = editor_client.get(f"/admin/articles/wiredrop/{failed_drop.pk}/change/")
+    assert detail.status_code == 200 and "wire-0412.txt:9: expected a story header" in detail.text
+    assert 'name="_save"' not in detail.text  # read-only: the watcher writes the history
     assert editor_client.get("/admin/articles/wiredrop/add/").status_code == 403
     assert Group.objects.get(name="Editors").permissions.filter(codename="view_wiredrop").exists()
