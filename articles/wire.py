@@ -31,7 +31,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from .importer import ImportFailed
+from .importer import ImportCollided, ImportFailed
 from .imports import StoredDump, import_run, waiting_for_the_write_lock
 from .models import WireDrop
 
@@ -173,6 +173,16 @@ class DropFolder:
                 status=self.status,
                 lock_wait=LOCK_WAIT,
             )
+        except ImportCollided as exc:
+            # Another watcher imported a dump with some of the same stories at the same moment (PostgreSQL):
+            # this one wrote nothing, and goes back to the folder to be taken again.
+            log.warning("wire drop folder: %s: %s; taken again on a later pass", name, exc)
+            self.put_back(claimed)
+            drop.state = WireDrop.State.INTERRUPTED
+            drop.reason = f"{exc} (the dump went back to the folder, to be taken again)"
+            drop.location, drop.finished_at = str(self.directory), timezone.now()
+            drop.save()
+            return None
         except ImportFailed as exc:
             self.failed(drop, claimed, str(exc))
         except (OperationalError, InterfaceError) as exc:

@@ -253,3 +253,60 @@ def test_editors_read_the_drop_folder_history_in_the_admin(editor_client):
     assert 'name="_save"' not in detail.text  # read-only: the watcher writes the history
     assert editor_client.get("/admin/articles/wiredrop/add/").status_code == 403
     assert Group.objects.get(name="Editors").permissions.filter(codename="view_wiredrop").exists()
+
+
+HOLDING = """
+import pathlib, time
+from django.db import transaction
+from articles.importer import source_key
+from articles.models import Article, Section
+with transaction.atomic():
+    Article.objects.create(headline=headline, slug="held-story", section=Section.objects.get(is_default=True),
+                           body="Written by another import.", source_key=source_key(headline))
+    pathlib.Path(ready).touch()
+    while not pathlib.Path(go).exists():
+        time.sleep(0.05)
+"""
+
+
+def waiting_for_a_lock(url):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as probe:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        return probe.execute(query).fetchone()[0] > 0
+
+
+@pytest.mark.production
+def test_a_dump_that_collides_with_another_import_goes_back_and_is_taken_again(tmp_path):
+    """PostgreSQL: another import (another watcher's) writing some of the same stories at the same moment makes
+    this one fail whole; the dump is not filed as failed but taken again, and then imported."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    with postgres_database() as url:
+        env = production_env(DATABASE_URL=url, NEWSROOM_DROP_SETTLE_SECONDS=str(SETTLE))
+        del env["REDIS_URL"]
+        manage("migrate", "--noinput", "-v0", env=env)
+        values = f"headline, ready, go = {'Shared Story Number 2'!r}, {str(ready)!r}, {str(go)!r}"
+        holder = subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", f"{values}\n{HOLDING}"],
+            cwd=BASE_DIR,
+            env=env,
+        )
+        try:
+            until(lambda: ready.exists() or holder.poll() is not None, "the other import to write its story")
+            assert holder.poll() is None
+            with watcher(env, folder):
+                (folder / "overlap.txt").write_text(dump("Shared", 3))
+                until(lambda: waiting_for_a_lock(url), "the watcher's import to wait for the other's")
+                go.touch()  # the other import commits: this one finds the story written under it
+                until(lambda: (folder / "done" / "overlap.txt").exists(), "the dump to be taken again")
+        finally:
+            go.touch()
+            holder.wait(timeout=60)
+        rows = drops(env, "overlap.txt")
+        assert [row["state"] for row in rows] == ["interrupted", "imported"]
+        assert "another import wrote some of the same stories" in rows[0]["reason"]
+        assert not (folder / "failed").exists()
+        assert len(stories(env, "Shared ")) == 3
