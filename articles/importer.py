@@ -141,6 +141,11 @@ class ImportFailed(Exception):
     who started it."""
 
 
+class ImportCollided(ImportFailed):
+    """Another run wrote some of the same stories at the same time: this one wrote nothing, and running it
+    again imports it."""
+
+
 class ImportAborted(ImportFailed):
     """The first bad story of a run that does not skip invalid ones."""
 

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from .dump import KB, MB, Limits, parse
-from .importer import ImportAborted, Importer, ImportFailed, Outcome
+from .importer import ImportAborted, ImportCollided, Importer, ImportFailed, Outcome
 from .models import Article
 from .pagecache import stories_changed
 
@@ -87,7 +87,7 @@ def import_run(
         # Another run wrote the same stories meanwhile (two imports of one dump wait for each other instead:
         # Importer.write_file); this run wrote nothing, and running it again finds them.
         log.warning("import collided with another: %s", exc, extra=run)
-        raise ImportFailed(
+        raise ImportCollided(
             "another import wrote some of the same stories at the same time; nothing was imported, run it again"
         ) from None
     finally:

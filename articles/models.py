@@ -512,6 +512,36 @@ class ImportedDump(models.Model):
         return f"{self.name} ({self.stories} stories)"
 
 
+class WireDrop(models.Model):
+    """A dump that landed in the wire drop folder (`manage.py ingest_watch`, articles/wire.py) and what became of
+    it: the folder's history, which the admin shows. `watcher` is the host-pid that claimed it."""
+
+    class State(models.TextChoices):
+        IMPORTING = "importing", "Importing"
+        IMPORTED = "imported", "Imported"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted, back in the folder"
+
+    name = models.CharField(max_length=255, help_text="The file's name in the drop folder.")
+    state = models.CharField(max_length=12, choices=State, default=State.IMPORTING)
+    stories_created = models.PositiveIntegerField(default=0)
+    stories_updated = models.PositiveIntegerField(default=0)
+    stories_unchanged = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0, help_text="Stories an editor changed: kept the editor's.")
+    reason = models.TextField(blank=True, help_text="Why it failed: file:line and the problem.")
+    location = models.CharField(max_length=1024, blank=True, help_text="Where the file is now.")
+    watcher = models.CharField(max_length=255)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="articles_wiredrop_started")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_state_display().lower()})"
+
+
 class Freshness(models.Model):
     """How often what readers see under one scope has changed: the page cache's invalidation, shared by
     every process that uses the database (app servers, import_dump, shells), with or without Redis.

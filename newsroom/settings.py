@@ -220,6 +220,14 @@ IMPORT_MAX_STORY_KB = env_int("DJANGO_IMPORT_MAX_STORY_KB", 256)
 IMPORT_MAX_DUMP_MB = env_int("DJANGO_IMPORT_MAX_DUMP_MB", 256)
 IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
 
+# The wire drop folder (`manage.py ingest_watch`, articles/wire.py): a dump is complete once it has not changed for
+# this many seconds (an uploader that writes under a temporary name and renames is taken at once), and its new
+# stories get this status.
+DROP_SETTLE_SECONDS = float(os.environ.get("NEWSROOM_DROP_SETTLE_SECONDS", "10"))
+DROP_STATUS = os.environ.get("NEWSROOM_DROP_STATUS", "draft")
+if DROP_STATUS not in ("draft", "published"):
+    raise ImproperlyConfigured(f"NEWSROOM_DROP_STATUS must be draft or published, not {DROP_STATUS!r}")
+
 # Photos (articles/photos/). Uploads are checked by their decoded content.
 PHOTO_MAX_UPLOAD_MB = float(os.environ.get("DJANGO_PHOTO_MAX_UPLOAD_MB", "25"))
 PHOTO_MAX_MEGAPIXELS = float(os.environ.get("DJANGO_PHOTO_MAX_MEGAPIXELS", "60"))
