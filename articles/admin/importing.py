@@ -166,7 +166,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     """The dumps uploaded through the Import page, newest first; a job's own page is its progress and report."""
 
     list_display = ["name", "user", "state", "counts", "stories_status", "started_at", "finished_at", "error"]
-    list_filter = [StateFilter, "stories_status", "user", "created_at"]
+    list_filter = [StateFilter, "stories_status", "created_at"]
     search_fields = ["name", "error"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
@@ -187,6 +187,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_list_filter(self, request):
+        return [*self.list_filter, "user"] if can_publish(request.user) else self.list_filter  # reporters: their own
 
     def get_queryset(self, request):
         ImportJob.objects.fail_lost()
