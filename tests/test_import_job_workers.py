@@ -1,6 +1,6 @@
 """The Import page's jobs run by real workers (`manage.py db_worker` processes) behind a real app server, on
 SQLite and PostgreSQL: an editor uploads a dump, a worker runs the dry run, the editor confirms, a worker runs
-the import. The worker is killed in the middle of it: nothing is written, the job says why and is run again by
+the import. The worker is killed in the middle of writing it: nothing is written, the job says why and is run again by
 another worker, to the same end a single run reaches."""
 
 import contextlib
@@ -156,7 +156,9 @@ def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_mid
 
             press(editor, f"{job_url}change/", "confirm")
             wait_for(editor, job_url, {"import-running"}, until=lambda s: s["progress"] and s["progress"]["read"] > 0)
-            first.send_signal(signal.SIGKILL)  # mid-import: its machine lost power
+            wait_for(editor, job_url, {"import-running"}, until=lambda s: s["writing"])
+            time.sleep(0.5)  # well into its transaction
+            first.send_signal(signal.SIGKILL)  # mid-write: its machine lost power
             first.wait()
 
         failed = wait_for(editor, job_url, {"failed"}, timeout=10)

@@ -267,6 +267,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             {
                 "state": job.state,
                 "active": job.active,
+                "writing": job.active and job.writing_at is not None,
                 "progress": context["progress"],
                 "html": render_to_string(f"{JOB_PAGE}#panel", context, request),
             }
