@@ -534,6 +534,21 @@ class Freshness(models.Model):
         return f"{self.scope} @ {self.version}"
 
 
+def this_machine():
+    """Where process ids mean the same processes: the host name, and on Linux the process id namespace (two
+    containers may share a host name, not their processes)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"
+
+
+def worker_name(pid=None):
+    """How a job names the worker process running it: where, and its process id."""
+    return f"{this_machine()}:{pid or os.getpid()}"
+
+
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user):
         """An editor sees every import; a reporter, their own."""
@@ -616,7 +631,9 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     writing_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the worker running it.")
+    worker = models.CharField(
+        max_length=255, blank=True, help_text="Where the worker running it is, and its process id."
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
@@ -643,7 +660,7 @@ class ImportJob(models.Model):
         """On this machine, whether the worker's process has exited; elsewhere, whether it has stopped beating
         (its heartbeat, sent by a thread even while the import writes, is older than IMPORT_JOB_STALE_SECONDS)."""
         host, _, pid = self.worker.rpartition(":")
-        if host == socket.gethostname() and pid.isdigit():
+        if host == this_machine() and pid.isdigit():
             try:
                 os.kill(int(pid), 0)
             except ProcessLookupError:

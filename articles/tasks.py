@@ -8,8 +8,6 @@ nothing; the ledger and the importer's idempotence mean a run again ends as the 
 """
 
 import logging
-import os
-import socket
 import threading
 import time
 
@@ -23,7 +21,7 @@ from django.utils import timezone
 
 from .importer import ImportAborted, ImportFailed
 from .imports import ImportCancelled, StoredDump, import_run
-from .models import Article, ImportJob
+from .models import Article, ImportJob, worker_name
 from .workflow import can_publish
 
 log = logging.getLogger("newsroom.import")
@@ -43,7 +41,7 @@ def send(job):
 @task
 def run_import_job(job_id, attempt):
     """Run one attempt of a job: its dry run, or its import once confirmed."""
-    job = ImportJob.objects.claim(job_id, attempt, worker=f"{socket.gethostname()}:{os.getpid()}")
+    job = ImportJob.objects.claim(job_id, attempt, worker=worker_name())
     if job is None:
         return "not this attempt's to run"
     mine = ImportJob.objects.filter(pk=job.pk, attempt=job.attempt, state=job.state)

@@ -5,7 +5,6 @@ tests/test_import_job_workers.py runs them in real worker processes."""
 import gzip
 import io
 import os
-import socket
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Caption, ImportedDump, ImportJob
+from articles.models import Article, Caption, ImportedDump, ImportJob, worker_name
 from articles.tasks import run_import_job
 from tests.conftest import DATA, SAMPLE
 from tests.jobs import confirm, job_on, post, upload
@@ -207,7 +206,7 @@ def test_an_import_cancelled_while_it_reads_stops_before_writing(editor_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("worker", ["gone-machine:1", f"{socket.gethostname()}:{2**22 + 1}"])
+@pytest.mark.parametrize("worker", ["gone-machine:1", worker_name(2**22 + 1)])
 def test_a_job_whose_worker_is_gone_is_failed_then_run_again_to_the_same_end(editor_client, worker):
     job = job_on(upload(editor_client, SAMPLE.read_bytes()))
     with TestCase.captureOnCommitCallbacks(execute=False):
@@ -227,7 +226,7 @@ def test_a_job_whose_worker_is_gone_is_failed_then_run_again_to_the_same_end(edi
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("worker", [f"{socket.gethostname()}:{os.getpid()}", "other-machine:1"])
+@pytest.mark.parametrize("worker", [worker_name(), "other-machine:1"])
 def test_a_job_whose_worker_is_alive_is_left_running(editor_client, worker):
     """Alive: its process on this machine (this one, whatever its heartbeat), or a recent heartbeat from another."""
     job = job_on(upload(editor_client, SAMPLE.read_bytes()))

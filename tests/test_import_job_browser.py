@@ -1,13 +1,10 @@
 """An import job's page in a browser: its progress and then its report come in without the page reloading, by the
 page's own script (static/articles/import-job.js), under the CSP."""
 
-import os
-import socket
-
 import pytest
 from django.utils import timezone
 
-from articles.models import ImportJob
+from articles.models import ImportJob, worker_name
 from tests.admin_browser import load, open_admin
 
 
@@ -24,7 +21,7 @@ def test_the_job_page_shows_progress_then_the_report_without_reloading(browser, 
         confirmed_at=timezone.now(),
         started_at=timezone.now(),
         stories_total=400,
-        worker=f"{socket.gethostname()}:{os.getpid()}",
+        worker=worker_name(),
         heartbeat_at=timezone.now(),
     )
     page, problems = open_admin(browser, live_server, media_root, editor)

@@ -80,7 +80,9 @@ class Migration(migrations.Migration):
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "worker",
-                    models.CharField(blank=True, help_text="host:pid of the worker running it.", max_length=100),
+                    models.CharField(
+                        blank=True, help_text="Where the worker running it is, and its process id.", max_length=255
+                    ),
                 ),
                 ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
                 (
