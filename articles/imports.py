@@ -53,7 +53,8 @@ def import_run(
     ImportFailed, having written nothing, for a source that cannot be read, a database without sections,
     or (ImportAborted) the first bad story unless `skip_invalid`. `progress`, if given, is told which file
     is being read (`reading(name, raw_stream, size)`), called with the number of stories read after each
-    batch, told when writing starts (`writing()`, if it has that method), and `done()`. On SQLite the run
+    batch, told when writing starts (`writing()`, if it has that method), and `done()`; it stops the run by
+    raising ImportCancelled (every call but `done()` comes before the transaction). On SQLite the run
     waits up to `lock_wait` seconds for the write lock (another import writing), by default as long as any
     write does (the settings' busy timeout: a request must not wait longer).
     """
@@ -120,6 +121,11 @@ def import_run(
         },
     )
     return outcome
+
+
+class ImportCancelled(ImportFailed):
+    """Raised by a run's progress callback (the admin's import jobs: a cancel, or the job taken from this
+    worker), before anything is written."""
 
 
 def prepare(importer, dump, limits, progress=None):

@@ -1,4 +1,7 @@
 import hashlib
+import os
+import socket
+from datetime import timedelta
 
 import reversion
 from django.conf import settings
@@ -557,3 +560,161 @@ class Freshness(models.Model):
 
     def __str__(self):
         return f"{self.scope} @ {self.version}"
+
+
+def this_machine():
+    """Where process ids mean the same processes: the host name, and on Linux the process id namespace (two
+    containers may share a host name, not their processes)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"
+
+
+def worker_name(pid=None):
+    """How a job names the worker process running it: where, and its process id."""
+    return f"{this_machine()}:{pid or os.getpid()}"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """An editor sees every import; a reporter, their own."""
+        from .workflow import can_publish  # workflow imports the models
+
+        return self if can_publish(user) else self.filter(user=user)
+
+    def running(self):
+        return self.filter(state__in=ImportJob.RUNNING)
+
+    def claim(self, pk, attempt, worker):
+        """The job, now running in this worker, if this attempt is still the one queued (None if not: it was
+        cancelled, retried under a newer attempt, or another worker took it)."""
+        now = timezone.now()
+        for queued, running in ImportJob.CLAIMS.items():
+            fields = {"state": running, "worker": worker, "heartbeat_at": now, "error": "", "retryable": False}
+            fields |= {"writing_at": None, "finished_at": None, "stories_read": 0, "bytes_read": 0}
+            if self.filter(pk=pk, attempt=attempt, state=queued).update(**fields, started_at=now):
+                return self.select_related("user", "section").get(pk=pk)
+        return None
+
+    def fail_lost(self):
+        """Mark failed the running jobs whose worker is gone (killed, its machine restarted): their import's
+        transaction was rolled back with the worker, so nothing was written, and the editor may run them again."""
+        for job in self.running():
+            if job.worker_is_gone():
+                self.filter(pk=job.pk, attempt=job.attempt, state=job.state).update(
+                    state=ImportJob.State.FAILED,
+                    retryable=True,
+                    finished_at=timezone.now(),
+                    error="The worker running this job stopped before it finished (it was killed, or its machine "
+                    "restarted); nothing was imported by it. Run it again.",
+                )
+
+
+class ImportJob(models.Model):
+    """A dump uploaded through the admin's Import page: its dry run, then its import, each run by a worker
+    (articles/tasks.py), with progress, the report, and why it failed if it did.
+
+    `attempt` counts the times the job was sent to the queue: a task runs only the attempt it was sent for,
+    so a retried or cancelled job is never run twice at once.
+    """
+
+    class State(models.TextChoices):
+        DRY_RUN_QUEUED = "dry-run-queued", "dry run queued"
+        DRY_RUN_RUNNING = "dry-run-running", "dry run running"
+        AWAITING_CONFIRMATION = "awaiting", "awaiting confirmation"
+        IMPORT_QUEUED = "import-queued", "import queued"
+        IMPORT_RUNNING = "import-running", "import running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    CLAIMS = {State.DRY_RUN_QUEUED: State.DRY_RUN_RUNNING, State.IMPORT_QUEUED: State.IMPORT_RUNNING}
+    RUNNING = list(CLAIMS.values())
+    ACTIVE = [*CLAIMS, *RUNNING]  # a worker has it, or will
+    UNFINISHED = [*ACTIVE, State.AWAITING_CONFIRMATION]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField("file", max_length=255, help_text="The name the dump was uploaded under.")
+    file = models.CharField(max_length=255, help_text="Where the upload is kept, in the imports storage.")
+    size = models.BigIntegerField(default=0)
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    stories_status = models.CharField(max_length=10, choices=Article.Status, default=Article.Status.DRAFT)
+    skip_invalid = models.BooleanField(default=False)
+
+    state = models.CharField(max_length=24, choices=State, default=State.DRY_RUN_QUEUED)
+    attempt = models.PositiveIntegerField(default=1)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The queued task's result id.")
+    cancel_requested = models.BooleanField(default=False)
+    stories_read = models.PositiveIntegerField(default=0)
+    stories_total = models.PositiveIntegerField(null=True, blank=True, help_text="Known once the dry run is done.")
+    bytes_read = models.BigIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)  # Outcome's counts and lines (articles/tasks.py)
+    error = models.TextField(blank=True)
+    retryable = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    writing_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(
+        max_length=255, blank=True, help_text="Where the worker running it is, and its process id."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "-created_at"], name="articles_importjob_state")]
+
+    def __str__(self):
+        return f"Import of {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("admin:articles_importjob_change", args=[self.pk])
+
+    @property
+    def dry_run(self):
+        return self.confirmed_at is None
+
+    @property
+    def active(self):
+        return self.state in self.ACTIVE
+
+    def worker_is_gone(self):
+        """On this machine, whether the worker's process has exited; elsewhere, whether it has stopped beating
+        (its heartbeat, sent by a thread even while the import writes, is older than IMPORT_JOB_STALE_SECONDS)."""
+        host, _, pid = self.worker.rpartition(":")
+        if host == this_machine() and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass
+            return False
+        stale = timezone.now() - timedelta(seconds=settings.IMPORT_JOB_STALE_SECONDS)
+        return self.heartbeat_at is None or self.heartbeat_at < stale
+
+    def progress(self):
+        """Stories read of the total (the dry run estimates it from the share of the file read), a rate and
+        the time left: None before the first batch."""
+        if not self.started_at or not self.stories_read:
+            return None
+        total = self.stories_total
+        if total is None and self.bytes_read and self.size:
+            total = max(round(self.stories_read * self.size / self.bytes_read), self.stories_read)
+        elapsed = max(((self.finished_at or timezone.now()) - self.started_at).total_seconds(), 0.001)
+        rate = self.stories_read / elapsed
+        left = (total - self.stories_read) / rate if total and rate else None
+        return {
+            "read": self.stories_read,
+            "total": total,
+            "estimated": self.stories_total is None,
+            "percent": min(100, round(100 * self.stories_read / total)) if total else None,
+            "rate": round(rate),
+            "seconds_left": round(left) if left is not None else None,
+        }

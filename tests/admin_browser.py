@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
-from articles.models import Article, Caption, Photo, PreviewLink
+from articles.models import Article, Caption, ImportJob, Photo, PreviewLink
 from articles.photos.tasks import make_renditions
 from tests.photos import image_bytes, upload
 
@@ -58,12 +58,34 @@ def make_desk(editor, section):
     assert client.post(links, {"hours": 24}).status_code == 302
     assert PreviewLink.objects.filter(article=story).exists()
     version = Version.objects.get_for_object(story).first()
+    summary = "created 3, updated 1, unchanged 0, conflicts 1, errors 1"
+    job = ImportJob.objects.create(
+        user=editor,
+        name="wire-0600.txt",
+        file="wire-0600.dump",
+        state=ImportJob.State.DONE,
+        confirmed_at=timezone.now(),
+        started_at=timezone.now() - timedelta(seconds=40),
+        finished_at=timezone.now(),
+        stories_read=6,
+        stories_total=6,
+        report={
+            "summary": summary,
+            "created": 3,
+            "updated": 1,
+            "unchanged": 0,
+            "conflicts": ["wire-0600.txt:12: Harbour Flooded changed at the source and on the desk: kept as it is"],
+            "errors": ["wire-0600.txt:40: story has no headline"],
+        },
+    )
     return {
         "story list": reverse("admin:articles_article_changelist"),
         "story": reverse("admin:articles_article_change", args=[story.pk]),
         "history": reverse("admin:articles_article_history", args=[story.pk]),
         "changes": reverse("admin:articles_article_changes", args=[story.pk, version.pk]),
         "import": reverse("admin:articles_article_import"),
+        "import jobs": reverse("admin:articles_importjob_changelist"),
+        "import job": job.get_absolute_url(),
         "preview links": links,
         "photo list": reverse("admin:articles_photo_changelist"),
         "photo": reverse("admin:articles_photo_change", args=[tall.pk]),

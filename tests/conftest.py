@@ -267,3 +267,23 @@ def reader_site(make_article, section):
         body="غمرت المياه شوارع الميناء.\n\nوقال السكان إن المياه ارتفعت بسرعة.",
     )
     return lead
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Tasks run by django.tasks' immediate backend instead of waiting for a worker (in every thread: the live
+    server's too)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    forget_task_backends()
+    yield
+    forget_task_backends()  # the next use reads the settings again, restored by then
+
+
+def forget_task_backends():
+    """django.tasks keeps its backends, made from the settings once, for good: the tests change the settings."""
+    from asgiref.local import Local
+    from django.tasks import task_backends
+
+    task_backends.__dict__.pop("settings", None)
+    task_backends._settings = None
+    task_backends._connections = Local(task_backends.thread_critical)

@@ -40,7 +40,9 @@ def look(page, width, name):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_desk_pages_fit_the_screen_with_breadcrumbs(browser, live_server, editor, section, media_root, width):
+def test_desk_pages_fit_the_screen_with_breadcrumbs(
+    browser, live_server, editor, section, media_root, width, immediate_tasks
+):
     pages = make_desk(editor, section)
     page, problems = open_admin(browser, live_server, media_root, editor, width)
     for name, url in pages.items():
@@ -75,7 +77,7 @@ def test_desk_pages_fit_the_screen_with_breadcrumbs(browser, live_server, editor
     assert page.locator("fieldset.module.aligned .form-row").count() == 4
     page.set_input_files("#id_dump", SAMPLE)
     page.click(".submit-row input[type=submit]")
-    page.wait_for_selector("#dry-run-summary")
+    page.wait_for_selector(".job-summary")
     look(page, width, "import dry run")
 
     # A bulk action's confirmation: the form it needs, the admin's way, and a way back.

@@ -1,24 +1,29 @@
-"""The "Import dump" page: upload, read the dry-run report, confirm; the same import run as import_dump."""
+"""The "Import dump" page and its jobs: upload, a worker runs the dry run, read its report on the job's page,
+confirm, a worker runs the import; the same import run as import_dump. Tasks run at once here (tests/jobs.py);
+tests/test_import_job_workers.py runs them in real worker processes."""
 
 import gzip
 import io
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.messages import get_messages
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
+from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
-from articles.models import Article, Caption, ImportedDump
-from tests.admin_forms import read_form
+from articles.models import Article, Caption, ImportedDump, ImportJob, worker_name
+from articles.tasks import run_import_job
 from tests.conftest import DATA, SAMPLE
+from tests.jobs import confirm, job_on, post, upload
 
-IMPORT = reverse("admin:articles_article_import")
+pytestmark = pytest.mark.usefixtures("immediate_tasks")
 
 
 @pytest.fixture(autouse=True)
@@ -28,27 +33,23 @@ def import_storage(settings, tmp_path):
     return tmp_path
 
 
-def upload(client, content, name="sample-dump.txt", **fields):
-    data = {"dump": SimpleUploadedFile(name, content), "section": "", "status": "draft", **fields}
-    return client.post(IMPORT, data)
-
-
-def confirm(client, dry_run_page):
-    """Press "Import for real" on the dry-run report."""
-    return client.post(IMPORT, {"token": read_form(dry_run_page.content.decode())["token"]})
+def action(job, name):
+    return reverse(f"admin:articles_importjob_{name}", args=[job.pk])
 
 
 @pytest.mark.django_db
 def test_upload_shows_a_dry_run_then_confirming_imports(editor, editor_client, import_storage):
     page = upload(editor_client, SAMPLE.read_bytes())
-    assert "Would have created 4, updated 0, unchanged 0, conflicts 0, errors 0" in page.content.decode()
+    assert "would have created 4, updated 0, unchanged 0, conflicts 0, errors 0" in page.content.decode()
+    assert job_on(page).state == ImportJob.State.AWAITING_CONFIRMATION
     assert not Article.objects.exists()
 
-    response = confirm(editor_client, page)
-    assert response.status_code == 302
+    page = confirm(editor_client, page)
+    assert "Imported: created 4, updated 0, unchanged 0, conflicts 0, errors 0" in page.content.decode()
+    assert job_on(page).state == ImportJob.State.DONE
     assert not any(import_storage.iterdir())  # the upload is removed once imported
     assert Article.objects.filter(status="draft").count() == 4
-    confirm(editor_client, page)  # a second press imports nothing twice
+    assert confirm(editor_client, page).status_code == 403  # a second press imports nothing twice
     assert Article.objects.count() == 4
     entry = LogEntry.objects.get(object_repr="Import of sample-dump.txt")
     assert entry.user == editor and "created 4" in entry.change_message
@@ -109,32 +110,60 @@ def test_the_admin_and_import_dump_leave_the_same_stories_ledger_and_report(
         call_command("import_dump", "wire.dump", skip_invalid=skip_invalid, stdout=out, stderr=err)
         by_command = what_an_import_left()
         transaction.set_rollback(True)
-    response = confirm(editor_client, upload(editor_client, dump, name="wire.dump", skip_invalid=skip_invalid))
+    page = confirm(editor_client, upload(editor_client, dump, name="wire.dump", skip_invalid=skip_invalid))
     by_admin = what_an_import_left()
 
     assert by_admin == by_command
     assert out.getvalue().strip() == summary
-    said = [str(m) for m in get_messages(response.wsgi_request)]
-    assert said[0] == f"Imported wire.dump: {summary}."
-    assert said[1:] == [line[0].upper() + line[1:] for line in err.getvalue().splitlines()]
+    report = job_on(page).report
+    assert report["summary"] == summary and f"Imported: {summary}." in page.content.decode()
+    listed = [f"conflict: {line}" for line in report["conflicts"]] + [f"skipped: {line}" for line in report["errors"]]
+    assert listed == err.getvalue().splitlines()
+    assert all(line.partition(": ")[2] in page.content.decode() for line in listed if "'" not in line)
 
 
 @pytest.mark.django_db
-def test_a_bad_dump_is_reported_and_cannot_be_confirmed(editor_client):
+def test_a_bad_dump_fails_its_dry_run_with_the_reason_and_cannot_be_confirmed(editor_client, import_storage):
     bad = sorted((DATA / "bad").iterdir())[0].read_bytes()
-    page = upload(editor_client, bad, name="bad.txt").content.decode()
-    assert "The import would stop" in page and 'name="token"' not in page
-    assert not Article.objects.exists()
+    page = upload(editor_client, bad, name="bad.txt")
+    job = job_on(page)
+    assert job.state == ImportJob.State.FAILED and job.error.startswith("bad.txt:")
+    assert "Nothing was imported" in page.content.decode() and "Import for real" not in page.content.decode()
+    assert confirm(editor_client, page).status_code == 403
+    assert not Article.objects.exists() and not any(import_storage.iterdir())
 
 
 @pytest.mark.django_db
 def test_reporter_imports_drafts_but_cannot_import_published_stories(reporter_client):
     page = upload(reporter_client, SAMPLE.read_bytes(), status="published")
     assert page.context["form"].errors["status"]
-    assert 'name="token"' not in page.content.decode()
+    assert not ImportJob.objects.exists()
     confirm(reporter_client, upload(reporter_client, SAMPLE.read_bytes()))
     assert Article.objects.filter(status="draft").count() == 4
     assert not Article.objects.filter(status="published").exists()
+
+
+@pytest.mark.django_db
+def test_a_reporter_cannot_see_confirm_or_cancel_someone_elses_import(editor_client, reporter_client):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes(), status="published"))
+    assert reporter_client.get(job.get_absolute_url()).status_code == 403
+    assert reporter_client.get(reverse("admin:articles_importjob_status", args=[job.pk])).status_code == 403
+    for name in ["confirm", "cancel"]:
+        assert reporter_client.post(action(job, name)).status_code == 403
+    own = job_on(upload(reporter_client, SAMPLE.read_bytes(), name="reporters-own.txt"))
+    listed = reporter_client.get(reverse("admin:articles_importjob_changelist"))
+    assert listed.status_code == 200 and own.name in listed.content.decode()
+    assert job.name not in listed.content.decode()
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.AWAITING_CONFIRMATION
+
+
+@pytest.mark.django_db
+def test_an_editor_who_uploads_as_published_and_loses_the_right_cannot_confirm(editor, editor_client):
+    page = upload(editor_client, SAMPLE.read_bytes(), status="published")
+    editor.groups.set([Group.objects.get(name="Reporters")])
+    assert confirm(editor_client, page).status_code == 403
+    assert not Article.objects.exists()
 
 
 @pytest.mark.django_db
@@ -144,23 +173,104 @@ def test_editor_imports_published_stories(editor_client):
 
 
 @pytest.mark.django_db
-def test_abandoned_uploads_are_purged_by_a_later_upload(editor_client, import_storage):
-    upload(editor_client, SAMPLE.read_bytes())
+def test_a_dry_run_cancelled_before_it_is_confirmed_imports_nothing(editor_client, import_storage):
+    page = upload(editor_client, SAMPLE.read_bytes())
+    page = post(editor_client, action(job_on(page), "cancel"))
+    assert job_on(page).state == ImportJob.State.CANCELLED
+    assert confirm(editor_client, page).status_code == 403
+    assert not Article.objects.exists() and not any(import_storage.iterdir())
+
+
+@pytest.mark.django_db
+def test_an_import_cancelled_while_it_waits_for_a_worker_is_never_run(editor_client):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
+    with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+        editor_client.post(action(job, "confirm"))
+    editor_client.post(action(job, "cancel"))
+    for enqueue in queued:  # the worker gets to it now
+        enqueue()
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED and not Article.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_import_cancelled_while_it_reads_stops_before_writing(editor_client):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        editor_client.post(action(job, "confirm"))
+    job.refresh_from_db()
+    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)  # as the cancel button does to a running job
+    run_import_job.call(job.pk, job.attempt)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED and not Article.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("worker", ["gone-machine:1", worker_name(2**22 + 1)])
+def test_a_job_whose_worker_is_gone_is_failed_then_run_again_to_the_same_end(editor_client, worker):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        editor_client.post(action(job, "confirm"))
+    long_ago = timezone.now() - timedelta(minutes=5)  # the worker took it, then was killed
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.IMPORT_RUNNING, worker=worker, heartbeat_at=long_ago
+    )
+
+    page = editor_client.get(job.get_absolute_url())
+    assert job_on(page).state == ImportJob.State.FAILED
+    assert "The worker running this job stopped before it finished" in page.content.decode()
+    assert "Run it again" in page.content.decode() and not Article.objects.exists()
+    page = post(editor_client, action(job, "retry"))
+    assert job_on(page).state == ImportJob.State.DONE and Article.objects.count() == 4
+    assert "created 4" in job_on(page).report["summary"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("worker", [worker_name(), "other-machine:1"])
+def test_a_job_whose_worker_is_alive_is_left_running(editor_client, worker):
+    """Alive: its process on this machine (this one, whatever its heartbeat), or a recent heartbeat from another."""
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
+    beat = timezone.now() - timedelta(minutes=5 if "other" not in worker else 0)
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.IMPORT_RUNNING, worker=worker, heartbeat_at=beat)
+    status = editor_client.get(reverse("admin:articles_importjob_status", args=[job.pk])).json()
+    assert status["state"] == "import-running" and status["active"]
+    assert 'id="import-job"' in status["html"] and "Run it again" not in status["html"]
+
+
+@pytest.mark.django_db
+def test_the_job_list_shows_who_what_state_and_counts(editor_client, reporter_client):
+    confirm(editor_client, upload(editor_client, SAMPLE.read_bytes()))
+    upload(reporter_client, b"not a dump", name="junk.txt")
+    changelist = reverse("admin:articles_importjob_changelist")
+    page = editor_client.get(changelist).content.decode()
+    assert "sample-dump.txt" in page and "junk.txt" in page and "4, 0, 0, 0, 0" in page
+    failed = editor_client.get(changelist, {"state": "failed"}).content.decode()
+    assert "junk.txt" in failed and "sample-dump.txt" not in failed
+
+
+@pytest.mark.django_db
+def test_abandoned_dry_runs_are_cancelled_and_their_uploads_purged_by_a_later_upload(editor_client, import_storage):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
     [abandoned] = import_storage.iterdir()
-    os.utime(abandoned, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=2))
+    stray = import_storage / "stray.dump"  # a request that died between storing the file and saving its job
+    stray.write_bytes(b"x")
+    os.utime(stray, (time.time() - 2 * 86400, time.time() - 2 * 86400))
     upload(editor_client, SAMPLE.read_bytes())
-    assert abandoned not in set(import_storage.iterdir()) and len(list(import_storage.iterdir())) == 1
+    assert abandoned not in set(import_storage.iterdir()) and not stray.exists()
+    assert len(list(import_storage.iterdir())) == 1
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED
 
 
 @pytest.mark.django_db
 def test_stories_imported_as_published_from_the_admin_show_on_the_cached_home_page(
-    client, editor_client, published_article, settings, django_capture_on_commit_callbacks
+    client, editor_client, published_article, settings
 ):
     settings.PAGE_CACHE_SECONDS = 300
     client.get(reverse("articles:index"))
     assert client.get(reverse("articles:index")).headers["X-Page-Cache"] == "hit"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        confirm(editor_client, upload(editor_client, SAMPLE.read_bytes(), status="published"))
+    confirm(editor_client, upload(editor_client, SAMPLE.read_bytes(), status="published"))
 
     assert "Moscow Car Blast Kills Russian General" in client.get(reverse("articles:index")).content.decode()

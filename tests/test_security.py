@@ -115,7 +115,9 @@ def test_csrf_cookie_is_hidden_from_scripts(client):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_admin_works_in_a_browser_under_the_content_security_policy(browser, live_server, editor, section, media_root):
+def test_admin_works_in_a_browser_under_the_content_security_policy(
+    browser, live_server, editor, section, media_root, immediate_tasks
+):
     pages = make_desk(editor, section)
     violations = []
     page = browser.new_page()
@@ -142,11 +144,14 @@ def test_admin_works_in_a_browser_under_the_content_security_policy(browser, liv
     for name, url in pages.items():
         load(page, live_server.url + url)
         assert page.locator("#content").is_visible(), name
-    # The import page's dry-run report, and a bulk action's confirmation.
+    # The import job's page (its script loaded) with the dry run's report, then the import's; a bulk action's
+    # confirmation.
     load(page, live_server.url + pages["import"])
     page.set_input_files("#id_dump", SAMPLE_DUMP)
     page.click("input[type=submit]")
-    page.wait_for_selector("#dry-run-summary")
+    page.wait_for_selector(".job-summary")
+    page.click("input[value='Import for real']")
+    page.wait_for_selector("text=Imported: created 4")
     load(page, live_server.url + pages["story list"])
     page.locator("input.action-select").first.check()
     page.select_option("select[name=action]", "move_to_section")

@@ -1,33 +1,40 @@
-"""The Import page: upload a dump, read the dry run, confirm; the same import run as `manage.py import_dump`."""
+"""The Import page and its jobs: upload a dump; a worker runs the dry run, the editor reads its report on the
+job's page and confirms; a worker runs the import (articles/tasks.py), the same run as `manage.py import_dump`.
+
+The job page shows progress while a worker has the job: static/articles/import-job.js polls the job's status
+view, which sends the page's job panel again (the CSP allows no inline script). Every action on a job (confirm,
+cancel, run again) is a POST checked here on the server: the job is the user's own (an editor may act on any),
+and stories are imported as published only by an editor, checked at the upload and again at the confirmation.
+"""
 
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.admin.models import ADDITION, LogEntry
-from django.contrib.contenttypes.models import ContentType
-from django.core import signing
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from newsroom.admin import admin_form
 
 from ..dump import MB
-from ..importer import ImportFailed
-from ..imports import StoredDump, import_run
-from ..models import Article, Section
+from ..models import Article, ImportJob, Section
+from ..tasks import send
 from ..workflow import can_publish
 
-IMPORT_SALT = "articles.admin-import"
-IMPORT_TOKEN_AGE = 60 * 60  # seconds between the dry run and the confirmation
+ABANDONED_AFTER = timedelta(days=1)  # a dry run not confirmed by then is cancelled, its upload deleted
+JOB_PAGE = "admin/articles/importjob/job.html"
 
 
 class ImportForm(forms.Form):
@@ -80,28 +87,24 @@ class UploadLimit(FileUploadHandler):
         return None  # the next handler makes the file
 
 
-def run_importer(job, *, dry_run, user):
-    """Import a stored upload (dry_run first, for the report, then for real): its Outcome, or ImportFailed."""
-    section = Section.objects.filter(pk=job["section"]).first() if job["section"] else None
-    return import_run(
-        [StoredDump(storages["imports"], job["file"], name=job["name"])],
-        section=section,
-        status=job["status"],
-        dry_run=dry_run,
-        skip_invalid=job["skip_invalid"],
-        user=user,
-    )
-
-
 def purge_abandoned_uploads():
-    """Delete uploads whose dry run was never confirmed (their confirmation has expired anyway)."""
+    """Cancel the dry runs never confirmed, and delete their uploads and any upload no job holds (a request
+    that died between storing the file and saving its job)."""
     storage = storages["imports"]
-    cutoff = timezone.now() - timedelta(seconds=IMPORT_TOKEN_AGE)
+    cutoff = timezone.now() - ABANDONED_AFTER
+    for job in ImportJob.objects.filter(state=ImportJob.State.AWAITING_CONFIRMATION, finished_at__lt=cutoff):
+        if ImportJob.objects.filter(pk=job.pk, state=job.state).update(state=ImportJob.State.CANCELLED):
+            storage.delete(job.file)
     try:
         _, names = storage.listdir("")
     except FileNotFoundError:
         return
-    for name in names:
+    kept = set(
+        ImportJob.objects.filter(state__in=[*ImportJob.UNFINISHED, ImportJob.State.FAILED]).values_list(
+            "file", flat=True
+        )
+    )
+    for name in set(names) - kept:
         if storage.get_modified_time(name) < cutoff:
             storage.delete(name)
 
@@ -111,7 +114,7 @@ class ImportPages:
 
     @csrf_exempt  # not exempt: checked below, once the upload limit is in place (it must come before the body is read)
     def import_view(self, request):
-        """Upload a dump, read the dry-run report, confirm: the same import run as `manage.py import_dump`."""
+        """Upload a dump: its dry run is queued, and the editor is taken to the job's page."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         upload_limit = UploadLimit(request, settings.IMPORT_MAX_UPLOAD_MB * MB)
@@ -120,8 +123,6 @@ class ImportPages:
 
     def import_page(self, request, upload_limit):
         context = {**self.admin_site.each_context(request), "title": "Import dump", "opts": self.model._meta}
-        if request.method == "POST" and "token" in request.POST:
-            return self.run_import(request)
         form = ImportForm(
             request.POST or None, request.FILES or None, user=request.user, upload_too_large=upload_limit.exceeded
         )
@@ -130,52 +131,203 @@ class ImportPages:
             upload = form.cleaned_data["dump"]
             purge_abandoned_uploads()
             stored = storages["imports"].save(f"{get_random_string(32)}.dump", upload)  # streamed, not read whole
-            job = {
-                "file": stored,
-                "name": upload.name,
-                "section": form.cleaned_data["section"].pk if form.cleaned_data["section"] else None,
-                "status": form.cleaned_data["status"],
-                "skip_invalid": form.cleaned_data["skip_invalid"],
-                "user": request.user.pk,
-            }
-            try:
-                context["outcome"] = run_importer(job, dry_run=True, user=request.user)
-            except ImportFailed as exc:
-                context["error"] = str(exc)
-            context["job"] = job
-            context["token"] = signing.dumps(job, salt=IMPORT_SALT)
+            job = ImportJob.objects.create(
+                user=request.user,
+                name=upload.name[:255],
+                file=stored,
+                size=upload.size,
+                section=form.cleaned_data["section"],
+                stories_status=form.cleaned_data["status"],
+                skip_invalid=form.cleaned_data["skip_invalid"],
+            )
+            send(job)
+            return HttpResponseRedirect(job.get_absolute_url())
+        context["recent"] = ImportJob.objects.visible_to(request.user).select_related("user")[:5]
         return TemplateResponse(request, "admin/articles/article/import.html", context)
 
-    def run_import(self, request):
-        try:
-            job = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_TOKEN_AGE)
-        except signing.BadSignature:
-            self.message_user(request, "That import expired; upload the dump again.", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        if job["user"] != request.user.pk:
-            raise PermissionDenied
-        if job["status"] == Article.Status.PUBLISHED and not can_publish(request.user):
-            raise PermissionDenied("Only editors can import stories as published.")
-        if not storages["imports"].exists(job["file"]):
-            self.message_user(request, "That dump was already imported, or has expired.", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        try:
-            outcome = run_importer(job, dry_run=False, user=request.user)
-        except ImportFailed as exc:
-            self.message_user(request, f"Nothing was imported: {exc}", messages.ERROR)
-            return HttpResponseRedirect(request.path)
-        finally:
-            storages["imports"].delete(job["file"])
-        LogEntry.objects.create(
-            user=request.user,
-            content_type=ContentType.objects.get_for_model(Article),
-            object_repr=f"Import of {job['name']}"[:200],
-            action_flag=ADDITION,
-            change_message=f"Imported {job['name']}: {outcome.summary()}",
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("unfinished", "Not finished"), *ImportJob.State.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unfinished":
+            return queryset.filter(state__in=ImportJob.UNFINISHED)
+        if self.value():
+            return queryset.filter(state=self.value())
+        return queryset
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """The dumps uploaded through the Import page, newest first; a job's own page is its progress and report."""
+
+    list_display = ["name", "user", "state", "counts", "stories_status", "started_at", "finished_at", "error"]
+    list_filter = [StateFilter, "stories_status", "created_at"]
+    search_fields = ["name", "error"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    # Who may see jobs: whoever may import (add stories); reporters see their own (get_queryset).
+    def has_view_permission(self, request, obj=None):
+        may_import = request.user.has_perm("articles.add_article")
+        return may_import and (obj is None or obj.user_id == request.user.pk or can_publish(request.user))
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False  # jobs are made by uploading on the Import page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_list_filter(self, request):
+        return [*self.list_filter, "user"] if can_publish(request.user) else self.list_filter  # reporters: their own
+
+    def get_queryset(self, request):
+        ImportJob.objects.fail_lost()
+        return super().get_queryset(request).visible_to(request.user)
+
+    @admin.display(description="created, updated, unchanged, conflicts, invalid")
+    def counts(self, job):
+        report = job.report
+        if not report:
+            return "–"
+        numbers = [
+            report["created"],
+            report["updated"],
+            report["unchanged"],
+            len(report["conflicts"]),
+            len(report["errors"]),
+        ]
+        return format_html("{}{}", ", ".join(map(str, numbers)), " (dry run)" if job.dry_run else "")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return (
+            [
+                path("<int:job_id>/status/", view(never_cache(self.status_view)), name="articles_importjob_status"),
+            ]
+            + [
+                path(
+                    f"<int:job_id>/{action}/",
+                    view(self.action_view),
+                    {"action": action},
+                    name=f"articles_importjob_{action}",
+                )
+                for action in ["confirm", "cancel", "retry"]
+            ]
+            + super().get_urls()
         )
-        self.message_user(request, f"Imported {job['name']}: {outcome.summary()}.")
-        for conflict in outcome.conflicts:
-            self.message_user(request, f"Conflict: {conflict}", messages.WARNING)
-        for error in outcome.errors:
-            self.message_user(request, f"Skipped: {error}", messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:articles_article_changelist"))
+
+    def get_job_or_404(self, request, job_id):
+        ImportJob.objects.filter(pk=job_id).fail_lost()
+        job = get_object_or_404(ImportJob.objects.select_related("user", "section"), pk=job_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        return job
+
+    def job_context(self, request, job):
+        return {
+            "job": job,
+            "progress": job.progress(),
+            "may_confirm": self.may_confirm(request, job),
+            "may_cancel": self.may_act(request, job) and job.state in ImportJob.UNFINISHED and not job.writing_at,
+            "may_retry": self.may_act(request, job) and job.state == ImportJob.State.FAILED and job.retryable,
+            "waiting_long": job.state in ImportJob.CLAIMS
+            and job.created_at < timezone.now() - timedelta(minutes=1)
+            and not job.started_at,
+        }
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The job's page: its progress while a worker has it, then its report and what to do next."""
+        if not str(object_id).isdigit():
+            raise Http404
+        job = self.get_job_or_404(request, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            **self.job_context(request, job),
+            "title": str(job),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, JOB_PAGE, context)
+
+    def status_view(self, request, job_id):
+        """The job's state and progress, and its panel as the page shows it (import-job.js puts it in place)."""
+        job = self.get_job_or_404(request, job_id)
+        context = self.job_context(request, job)
+        return JsonResponse(
+            {
+                "state": job.state,
+                "active": job.active,
+                "writing": job.active and job.writing_at is not None,
+                "progress": context["progress"],
+                "html": render_to_string(f"{JOB_PAGE}#panel", context, request),
+            }
+        )
+
+    def may_act(self, request, job):
+        return job.user_id == request.user.pk or can_publish(request.user)
+
+    def may_confirm(self, request, job):
+        """Only the one who uploaded it confirms; as published, only an editor (whatever the upload said)."""
+        if job.state != ImportJob.State.AWAITING_CONFIRMATION or job.user_id != request.user.pk:
+            return False
+        return job.stories_status != Article.Status.PUBLISHED or can_publish(request.user)
+
+    def action_view(self, request, job_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self.get_job_or_404(request, job_id)
+        context = self.job_context(request, job)
+        if action == "confirm":
+            if not context["may_confirm"]:
+                raise PermissionDenied("This import cannot be confirmed (by you, or any more).")
+            queued = ImportJob.State.IMPORT_QUEUED
+            self.queue(job, state=queued, confirmed_at=timezone.now(), only_from=ImportJob.State.AWAITING_CONFIRMATION)
+        elif action == "retry":
+            if not context["may_retry"]:
+                raise PermissionDenied("Only a job whose worker stopped can be run again.")
+            again = ImportJob.State.DRY_RUN_QUEUED if job.dry_run else ImportJob.State.IMPORT_QUEUED
+            self.queue(job, state=again, only_from=ImportJob.State.FAILED)
+        elif action == "cancel":
+            if not context["may_cancel"]:
+                raise PermissionDenied("This job can no longer be cancelled.")
+            self.cancel(request, job)
+        else:
+            raise PermissionDenied
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    @staticmethod
+    def queue(job, *, state, only_from, **fields):
+        """Send the job's next attempt to the workers, if no one else has moved it on meanwhile."""
+        moved = ImportJob.objects.filter(pk=job.pk, state=only_from, attempt=job.attempt).update(
+            state=state,
+            attempt=job.attempt + 1,
+            stories_read=0,
+            bytes_read=0,
+            started_at=None,
+            writing_at=None,
+            **fields,
+        )
+        if moved:
+            job.refresh_from_db()
+            send(job)
+
+    def cancel(self, request, job):
+        """A job that no worker is running is cancelled at once; a running one stops at its next batch of stories,
+        before it writes anything (once it writes, in one transaction, it can no longer be cancelled)."""
+        waiting = [*ImportJob.CLAIMS, ImportJob.State.AWAITING_CONFIRMATION]
+        jobs = ImportJob.objects.filter(pk=job.pk)
+        if jobs.filter(state__in=waiting).update(state=ImportJob.State.CANCELLED, cancel_requested=True):
+            storages["imports"].delete(job.file)
+            self.message_user(request, f"{job} is cancelled: nothing from it was imported.", messages.INFO)
+        elif jobs.filter(writing_at=None).update(cancel_requested=True):
+            self.message_user(request, f"{job} stops after its current batch of stories; nothing from it is imported.")

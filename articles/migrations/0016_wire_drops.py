@@ -29,7 +29,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0014_search_columns"),
+        ("articles", "0015_import_jobs"),
     ]
 
     operations = [

@@ -1,0 +1,183 @@
+"""The Import page's jobs run by real workers (`manage.py db_worker` processes) behind a real app server, on
+SQLite and PostgreSQL: an editor uploads a dump, a worker runs the dry run, the editor confirms, a worker runs
+the import. The worker is killed in the middle of writing it: nothing is written, the job says why and is run again by
+another worker, to the same end a single run reaches."""
+
+import contextlib
+import json
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from bench import corpus
+from tests.production import (
+    BASE_DIR,
+    Browser,
+    forms_in,
+    free_port,
+    gunicorn,
+    manage,
+    postgres_database,
+    production_env,
+)
+
+pytestmark = pytest.mark.production
+
+STORIES = 4000  # a few seconds of reading on this machine: time to kill the worker in the middle
+EDITOR, PASSWORD = "desk", "a-long-test-password-4417"
+IMPORT = "/admin/articles/article/import/"
+
+SEED = f"""
+from django.contrib.auth.models import Group, User
+user = User.objects.create_user({EDITOR!r}, password={PASSWORD!r}, is_staff=True)
+user.groups.add(Group.objects.get(name="Editors"))
+"""
+
+WHAT_IS_THERE = """
+import json
+from django.contrib.admin.models import LogEntry
+from articles.models import Article, ImportedDump
+print(json.dumps({
+    "stories": Article.objects.count(),
+    "published": Article.objects.published().count(),
+    "ledger": list(ImportedDump.objects.values_list("name", "stories")),
+    "log": list(LogEntry.objects.filter(object_repr__startswith="Import of").values_list("change_message", flat=True)),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    manage("collectstatic", "--noinput", "-v0", env=production_env(DJANGO_STATIC_ROOT=str(root)))
+    return root
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def site(request, tmp_path, static_root):
+    """The environment of an app server and its workers, on a migrated database with one editor."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database())
+        else:
+            url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        env = production_env(
+            DATABASE_URL=url,
+            DJANGO_PROXY_COUNT="1",
+            DJANGO_STATIC_ROOT=str(static_root),
+            DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+            DJANGO_IMPORT_ROOT=str(tmp_path / "imports"),
+        )
+        del env["REDIS_URL"]
+        manage("migrate", "--noinput", "-v0", env=env)
+        manage("shell", "-v0", "-c", SEED, env=env)
+        yield env
+
+
+@contextlib.contextmanager
+def worker(env):
+    """One `manage.py db_worker`, as `make worker` runs it; killed (not stopped) afterwards if still running."""
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()  # reaped, so that its process id is gone
+        log.close()
+
+
+def status(editor, job_url):
+    response = editor.get(f"{job_url}status/")
+    assert response.status == 200, response.text[:2000]
+    return json.loads(response.text)
+
+
+def wait_for(editor, job_url, states, timeout=120, until=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        now = status(editor, job_url)
+        if now["state"] in states and (until is None or until(now)):
+            return now
+        assert time.monotonic() < deadline, f"the job is still {now['state']}, not {states}"
+        time.sleep(0.05)
+
+
+def press(editor, page, button):
+    """Press a button on the job's page: each is a form of its own, posting to the job's confirm/retry/cancel."""
+    response = editor.get(page)
+    assert response.status == 200, response.text[:2000]
+    forms = [form for form in forms_in(response.text) if (form.action or "").endswith(f"/{button}/")]
+    assert forms, f"no {button} button on the job's page:\n{response.text[:3000]}"
+    forms[0].page = page
+    pressed = editor.submit(forms[0])
+    assert pressed.status == 302, pressed.text[:2000]
+
+
+def what_is_there(env):
+    return json.loads(manage("shell", "-v0", "-c", WHAT_IS_THERE, env=env).stdout.strip().splitlines()[-1])
+
+
+def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_middle(site, tmp_path):
+    dump = tmp_path / "wire.txt"
+    with open(dump, "w", encoding="utf-8", newline="") as out:
+        corpus.write(out, STORIES)
+    port = free_port()
+    with gunicorn(port, site, workers=2):
+        editor = Browser(port)
+        editor.log_in(EDITOR, PASSWORD)
+        form = editor.form(IMPORT, having="dump")
+        form.set("status", "published")
+        uploaded = editor.submit(form, files={"dump": ("wire.txt", dump.read_bytes())})
+        assert uploaded.status == 302, uploaded.text[:2000]
+        job_url = uploaded.location
+        assert re.fullmatch(r"/admin/articles/importjob/\d+/change/", job_url)
+        job_url = job_url.removesuffix("change/")
+
+        with worker(site) as first:
+            # The dry run: progress while it reads, then its report, awaiting confirmation.
+            reading = wait_for(editor, job_url, {"dry-run-running", "awaiting"}, until=lambda s: s["progress"])
+            assert reading["progress"]["read"] > 0 and reading["progress"]["total"]
+            checked = wait_for(editor, job_url, {"awaiting"})
+            assert f"would have created {STORIES}, updated 0" in checked["html"]
+            assert what_is_there(site)["stories"] == 0
+
+            press(editor, f"{job_url}change/", "confirm")
+            wait_for(editor, job_url, {"import-running"}, until=lambda s: s["progress"] and s["progress"]["read"] > 0)
+            wait_for(editor, job_url, {"import-running"}, until=lambda s: s["writing"])
+            time.sleep(0.5)  # well into its transaction
+            first.send_signal(signal.SIGKILL)  # mid-write: its machine lost power
+            first.wait()
+
+        failed = wait_for(editor, job_url, {"failed"}, timeout=10)
+        assert "The worker running this job stopped before it finished" in failed["html"]
+        assert "Run it again" in failed["html"]
+        assert what_is_there(site) == {"stories": 0, "published": 0, "ledger": [], "log": []}
+
+        press(editor, f"{job_url}change/", "retry")
+        with worker(site):
+            done = wait_for(editor, job_url, {"done"})
+        assert f"Imported: created {STORIES}, updated 0, unchanged 0, conflicts 0, errors 0" in done["html"]
+        there = what_is_there(site)
+        assert there["stories"] == there["published"] == STORIES
+        assert there["ledger"] == [["wire.txt", STORIES]]
+        assert there["log"] == [f"Imported wire.txt: created {STORIES}, updated 0, unchanged 0, conflicts 0, errors 0"]
+
+        # Uploaded again, the same dump finds every story already there.
+        form = editor.form(IMPORT, having="dump")
+        again = editor.submit(form, files={"dump": ("wire.txt", dump.read_bytes())}).location.removesuffix("change/")
+        with worker(site):
+            checked = wait_for(editor, again, {"awaiting"})
+        assert f"would have created 0, updated 0, unchanged {STORIES}" in checked["html"]
