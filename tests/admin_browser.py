@@ -4,7 +4,6 @@ the browser's console says (the Content-Security-Policy's refusals, scripts' err
 Media are answered from MEDIA_ROOT by the browser's router, since the test server (DEBUG off) serves none.
 """
 
-import mimetypes
 from datetime import timedelta
 
 import reversion
@@ -15,7 +14,7 @@ from reversion.models import Version
 
 from articles.models import Article, Caption, ImportJob, Photo, PreviewLink
 from articles.photos.tasks import make_renditions
-from tests.photos import image_bytes, upload
+from tests.photos import image_bytes, serve_media, upload
 
 LONG_HEADLINE = "Harbour Authority Approves Flood Barrier After Three Years of Delays and Public Hearings"
 
@@ -102,14 +101,7 @@ def open_admin(browser, live_server, media_root, user, width=1280):
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
 
-    def serve_media(route):
-        path = media_root / route.request.url.split("/media/", 1)[1]
-        if path.is_file():
-            route.fulfill(body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0] or "image/avif")
-        else:
-            route.fulfill(status=404)
-
-    page.route(f"{live_server.url}/media/**", serve_media)
+    serve_media(page, live_server, media_root)
     problems = []
     page.on("console", lambda message: message.type == "error" and problems.append(f"{page.url}: {message.text}"))
     page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))

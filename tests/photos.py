@@ -2,6 +2,7 @@
 
 import errno
 import io
+import mimetypes
 import os
 import struct
 import zlib
@@ -108,3 +109,16 @@ def submit(file):
     if form.is_valid():
         form.save()
     return form
+
+
+def serve_media(page, live_server, media_root):
+    """Let a browser page load media files from the test's media root (the live server serves no /media/)."""
+
+    def serve(route):
+        path = media_root / route.request.url.split("/media/", 1)[1]
+        if path.is_file():
+            route.fulfill(body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0] or "image/avif")
+        else:
+            route.fulfill(status=404)
+
+    page.route(f"{live_server.url}/media/**", serve)

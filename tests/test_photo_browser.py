@@ -3,30 +3,21 @@ clicking the picture in the admin. Media are answered from MEDIA_ROOT by the bro
 server (DEBUG off) serves no media.
 """
 
-import mimetypes
-
 import pytest
 from django.db import connections
 
 from articles.models import Photo
 from articles.photos import renditions
 from articles.photos.tasks import make_renditions
-from tests.photos import image_bytes
+from tests.photos import image_bytes, serve_media
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def page(browser, live_server, media_root):
-    def serve_media(route):
-        path = media_root / route.request.url.split("/media/", 1)[1]
-        if path.is_file():
-            route.fulfill(body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0] or "image/avif")
-        else:
-            route.fulfill(status=404)
-
     page = browser.new_page(viewport={"width": 800, "height": 900})
-    page.route(f"{live_server.url}/media/**", serve_media)
+    serve_media(page, live_server, media_root)
     yield page
     page.close()
     # While Playwright runs, the ORM works in another context with its own connection: close it, or
