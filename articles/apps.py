@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.conf import settings
@@ -21,6 +23,10 @@ class ArticlesConfig(AppConfig):
         # Uploads are refused above PHOTO_MAX_MEGAPIXELS by our own check (articles/photos/images.py); Pillow's
         # process-wide guard must not refuse, below that, a picture the settings allow.
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000))
+        if sys.argv[1:2] == ["db_worker"]:  # a worker: import jobs whose worker was killed are its to resume
+            from .tasks import sweep_lost_jobs
+
+            sweep_lost_jobs()
 
 
 def install_search(using, apps=global_apps, **kwargs):

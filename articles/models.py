@@ -598,18 +598,10 @@ class ImportJobQuerySet(models.QuerySet):
                 return self.select_related("user", "section").get(pk=pk)
         return None
 
-    def fail_lost(self):
-        """Mark failed the running jobs whose worker is gone (killed, its machine restarted): their import's
-        transaction was rolled back with the worker, so nothing was written, and the editor may run them again."""
-        for job in self.running():
-            if job.worker_is_gone():
-                self.filter(pk=job.pk, attempt=job.attempt, state=job.state).update(
-                    state=ImportJob.State.FAILED,
-                    retryable=True,
-                    finished_at=timezone.now(),
-                    error="The worker running this job stopped before it finished (it was killed, or its machine "
-                    "restarted); nothing was imported by it. Run it again.",
-                )
+    def lost(self):
+        """The running jobs whose worker is gone (killed, its machine restarted): their import's transaction was
+        rolled back with the worker, so nothing was written (articles/tasks.py sends them again)."""
+        return [job for job in self.running() if job.worker_is_gone()]
 
 
 class ImportJob(models.Model):
@@ -653,6 +645,9 @@ class ImportJob(models.Model):
     report = models.JSONField(default=dict, blank=True)  # Outcome's counts and lines (articles/tasks.py)
     error = models.TextField(blank=True)
     retryable = models.BooleanField(default=False)
+    times_lost = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker stopped while running it (each time it was sent again)."
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)

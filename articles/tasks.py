@@ -2,9 +2,9 @@
 
 A job's dry run and its import are each one task, the one import entry point (`import_run`) with a progress
 callback that records how far it has read, stops the run if the job was cancelled (or taken from this worker),
-and a thread that beats while the worker is alive, so that a job whose worker was killed is marked failed
-(ImportJob.objects.fail_lost) and can be run again. The import's own transaction means a killed worker wrote
-nothing; the ledger and the importer's idempotence mean a run again ends as the first would have.
+and a thread that beats while the worker is alive, so that a job whose worker was killed is sent again
+(recover_lost), then, lost too often, marked failed for an editor to run again. The import's own transaction means
+a killed worker wrote nothing; the ledger and the importer's idempotence mean a run again ends as the first would.
 """
 
 import logging
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import storages
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -36,6 +36,66 @@ def send(job):
         ImportJob.objects.filter(pk=job.pk, attempt=job.attempt).update(task_id=result.id)
 
     transaction.on_commit(enqueue)
+
+
+def queue(job, *, state, only_from, **fields):
+    """Send the job's next attempt to the workers, if no one else has moved it on meanwhile. Returns whether
+    it was sent."""
+    moved = ImportJob.objects.filter(pk=job.pk, state=only_from, attempt=job.attempt).update(
+        state=state,
+        attempt=job.attempt + 1,
+        stories_read=0,
+        bytes_read=0,
+        started_at=None,
+        writing_at=None,
+        **fields,
+    )
+    if moved:
+        job.refresh_from_db()
+        send(job)
+    return bool(moved)
+
+
+def again(job):
+    """The queued state that runs the job's current step again: its dry run, or its import once confirmed."""
+    return ImportJob.State.DRY_RUN_QUEUED if job.dry_run else ImportJob.State.IMPORT_QUEUED
+
+
+def recover_lost(jobs=None):
+    """Jobs whose worker stopped mid-run (killed, out of memory, its machine restarted) are sent again, so an
+    import outlives a deploy that kills workers; a job lost IMPORT_JOB_LOST_RETRIES times (it may be what kills
+    them) is marked failed, for an editor to run again. Every worker sweeps (sweep_lost_jobs), and so does the
+    admin when the jobs are looked at."""
+    for job in (jobs if jobs is not None else ImportJob.objects.all()).lost():
+        lost = {"times_lost": job.times_lost + 1, "worker": ""}
+        if job.times_lost < settings.IMPORT_JOB_LOST_RETRIES:
+            queue(job, state=again(job), only_from=job.state, **lost)
+        else:
+            ImportJob.objects.filter(pk=job.pk, attempt=job.attempt, state=job.state).update(
+                state=ImportJob.State.FAILED,
+                retryable=True,
+                finished_at=timezone.now(),
+                error=f"The worker running this job stopped before it finished, {job.times_lost + 1} times (it was "
+                "killed, or its machine restarted); nothing was imported by it. Run it again.",
+                **lost,
+            )
+
+
+def sweep_lost_jobs():
+    """A thread in each worker process (started by ArticlesConfig.ready): lost jobs are found when a worker
+    starts (one restarted by its process manager resumes its own job), then every IMPORT_JOB_STALE_SECONDS."""
+
+    def sweep():
+        while True:
+            try:
+                recover_lost()
+            except DatabaseError:  # not migrated yet, the database restarting, SQLite's lock: next time
+                log.warning("could not look for lost import jobs", exc_info=True)
+            finally:
+                connection.close()  # this thread's own
+            time.sleep(settings.IMPORT_JOB_STALE_SECONDS)
+
+    threading.Thread(target=sweep, name="sweep-lost-import-jobs", daemon=True).start()
 
 
 @task

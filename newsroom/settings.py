@@ -220,10 +220,12 @@ IMPORT_MAX_STORY_KB = env_int("DJANGO_IMPORT_MAX_STORY_KB", 256)
 IMPORT_MAX_DUMP_MB = env_int("DJANGO_IMPORT_MAX_DUMP_MB", 256)
 IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
 # The Import page's jobs run in a worker (articles/tasks.py), which beats every IMPORT_JOB_HEARTBEAT_SECONDS; a
-# job whose worker on another machine has not beaten for IMPORT_JOB_STALE_SECONDS is marked failed (a worker on
-# this machine is known gone at once, by its process id).
+# job whose worker on another machine has not beaten for IMPORT_JOB_STALE_SECONDS is lost (a worker on this
+# machine is known gone at once, by its process id) and sent again, up to IMPORT_JOB_LOST_RETRIES times, then
+# marked failed.
 IMPORT_JOB_HEARTBEAT_SECONDS = env_int("DJANGO_IMPORT_JOB_HEARTBEAT_SECONDS", 5)
 IMPORT_JOB_STALE_SECONDS = env_int("DJANGO_IMPORT_JOB_STALE_SECONDS", 60)
+IMPORT_JOB_LOST_RETRIES = env_int("DJANGO_IMPORT_JOB_LOST_RETRIES", 2)
 
 # The wire drop folder (`manage.py ingest_watch`, articles/wire.py): a dump is complete once it has not changed for
 # this many seconds (an uploader that writes under a temporary name and renames is taken at once), and its new

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Caption, ImportedDump, ImportJob, worker_name
-from articles.tasks import run_import_job
+from articles.tasks import recover_lost, run_import_job
 from tests.conftest import DATA, SAMPLE
 from tests.jobs import confirm, job_on, post, upload
 
@@ -205,24 +205,44 @@ def test_an_import_cancelled_while_it_reads_stops_before_writing(editor_client):
     assert job.state == ImportJob.State.CANCELLED and not Article.objects.exists()
 
 
+def lose_its_worker(job, worker, times_lost=0):
+    """The job's worker took it, then was killed (long ago, for a worker on another machine)."""
+    long_ago = timezone.now() - timedelta(minutes=5)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.IMPORT_RUNNING, worker=worker, heartbeat_at=long_ago, times_lost=times_lost
+    )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("worker", ["gone-machine:1", worker_name(2**22 + 1)])
-def test_a_job_whose_worker_is_gone_is_failed_then_run_again_to_the_same_end(editor_client, worker):
+def test_a_job_whose_worker_is_gone_is_sent_again_and_ends_as_it_would_have(editor_client, worker):
     job = job_on(upload(editor_client, SAMPLE.read_bytes()))
     with TestCase.captureOnCommitCallbacks(execute=False):
         editor_client.post(action(job, "confirm"))
-    long_ago = timezone.now() - timedelta(minutes=5)  # the worker took it, then was killed
-    ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.IMPORT_RUNNING, worker=worker, heartbeat_at=long_ago
-    )
+    lose_its_worker(job, worker)
 
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the sweep sends it again, and a worker runs it
+        recover_lost()
     page = editor_client.get(job.get_absolute_url())
+    assert job_on(page).state == ImportJob.State.DONE and Article.objects.count() == 4
+    assert "A worker stopped while it ran this job, once; it was sent again" in page.content.decode()
+    assert "created 4" in job_on(page).report["summary"]
+
+
+@pytest.mark.django_db
+def test_a_job_lost_too_often_is_failed_for_an_editor_to_run_again(editor_client, settings):
+    job = job_on(upload(editor_client, SAMPLE.read_bytes()))
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        editor_client.post(action(job, "confirm"))
+    lose_its_worker(job, "gone-machine:1", times_lost=settings.IMPORT_JOB_LOST_RETRIES)
+
+    page = editor_client.get(job.get_absolute_url())  # looking at it sweeps too
     assert job_on(page).state == ImportJob.State.FAILED
-    assert "The worker running this job stopped before it finished" in page.content.decode()
-    assert "Run it again" in page.content.decode() and not Article.objects.exists()
+    text = page.content.decode()
+    assert "The worker running this job stopped before it finished, 3 times" in text
+    assert "Run it again" in text and not Article.objects.exists()
     page = post(editor_client, action(job, "retry"))
     assert job_on(page).state == ImportJob.State.DONE and Article.objects.count() == 4
-    assert "created 4" in job_on(page).report["summary"]
 
 
 @pytest.mark.django_db

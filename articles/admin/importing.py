@@ -30,7 +30,7 @@ from newsroom.admin import admin_form
 
 from ..dump import MB
 from ..models import Article, ImportJob, Section
-from ..tasks import send
+from ..tasks import again, queue, recover_lost, send
 from ..workflow import can_publish
 
 ABANDONED_AFTER = timedelta(days=1)  # a dry run not confirmed by then is cancelled, its upload deleted
@@ -192,7 +192,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         return [*self.list_filter, "user"] if can_publish(request.user) else self.list_filter  # reporters: their own
 
     def get_queryset(self, request):
-        ImportJob.objects.fail_lost()
+        recover_lost()
         return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description="created, updated, unchanged, conflicts, invalid")
@@ -228,7 +228,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         )
 
     def get_job_or_404(self, request, job_id):
-        ImportJob.objects.filter(pk=job_id).fail_lost()
+        recover_lost(ImportJob.objects.filter(pk=job_id))
         job = get_object_or_404(ImportJob.objects.select_related("user", "section"), pk=job_id)
         if not self.has_view_permission(request, job):
             raise PermissionDenied
@@ -291,12 +291,11 @@ class ImportJobAdmin(admin.ModelAdmin):
             if not context["may_confirm"]:
                 raise PermissionDenied("This import cannot be confirmed (by you, or any more).")
             queued = ImportJob.State.IMPORT_QUEUED
-            self.queue(job, state=queued, confirmed_at=timezone.now(), only_from=ImportJob.State.AWAITING_CONFIRMATION)
+            queue(job, state=queued, confirmed_at=timezone.now(), only_from=ImportJob.State.AWAITING_CONFIRMATION)
         elif action == "retry":
             if not context["may_retry"]:
                 raise PermissionDenied("Only a job whose worker stopped can be run again.")
-            again = ImportJob.State.DRY_RUN_QUEUED if job.dry_run else ImportJob.State.IMPORT_QUEUED
-            self.queue(job, state=again, only_from=ImportJob.State.FAILED)
+            queue(job, state=again(job), only_from=ImportJob.State.FAILED, times_lost=0)
         elif action == "cancel":
             if not context["may_cancel"]:
                 raise PermissionDenied("This job can no longer be cancelled.")
@@ -304,22 +303,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         else:
             raise PermissionDenied
         return HttpResponseRedirect(job.get_absolute_url())
-
-    @staticmethod
-    def queue(job, *, state, only_from, **fields):
-        """Send the job's next attempt to the workers, if no one else has moved it on meanwhile."""
-        moved = ImportJob.objects.filter(pk=job.pk, state=only_from, attempt=job.attempt).update(
-            state=state,
-            attempt=job.attempt + 1,
-            stories_read=0,
-            bytes_read=0,
-            started_at=None,
-            writing_at=None,
-            **fields,
-        )
-        if moved:
-            job.refresh_from_db()
-            send(job)
 
     def cancel(self, request, job):
         """A job that no worker is running is cancelled at once; a running one stops at its next batch of stories,
