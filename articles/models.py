@@ -646,7 +646,9 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     retryable = models.BooleanField(default=False)
     times_lost = models.PositiveSmallIntegerField(
-        default=0, db_default=0, help_text="How many times a worker stopped while running it (each time it was sent again)."
+        default=0,
+        db_default=0,
+        help_text="How many times a worker stopped while running it (each time it was sent again).",
     )
 
     created_at = models.DateTimeField(default=timezone.now)
