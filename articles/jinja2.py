@@ -19,7 +19,6 @@ from django.utils.safestring import mark_safe
 from jinja2 import ChainableUndefined, Environment, pass_environment
 from markupsafe import Markup
 
-from .models import PHOTO_FIELDS
 from .photos import renditions
 
 # As django.utils.html.json_script: nothing in the data can close the <script> element.
@@ -141,17 +140,9 @@ def card_key(article, options):
 
 def lead_photo_key(article):
     """What a card's photo depends on: with the focal point, what names its renditions (the configured
-    widths and formats and the code's version are the same for the whole process). Read from the JSON the
-    story came with (ArticleQuerySet.with_lead_photo()) if it did, so that a kept card makes no objects."""
-    if "lead" in article.__dict__:
-        lead = article.lead
-        values = [lead[f"photo_{name}"] for name in PHOTO_FIELDS] if lead else []
-    else:
-        caption = article.lead_caption
-        photo = caption.photo if caption else None
-        values = [getattr(photo, name) for name in PHOTO_FIELDS] if photo else []
-    image = PHOTO_FIELDS.index("image")
-    if not values or not values[image]:
+    widths and formats and the code's version are the same for the whole process)."""
+    photo = article.lead_photo_values()
+    if not photo.get("image"):
         return ()
-    values[image] = str(values[image])  # the file's name, from a FieldFile or the JSON
-    return tuple(values)
+    # The image as the file's name, from a FieldFile or the JSON.
+    return tuple(str(value) if name == "image" else value for name, value in photo.items())

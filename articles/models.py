@@ -125,6 +125,11 @@ def caption_as_json():
     )
 
 
+def photo_in_json(row):
+    """The photo's fields ({name: value}) in a JSON object of caption_as_json()."""
+    return {name: row[f"photo_{name}"] for name in PHOTO_FIELDS}
+
+
 def captions_with_photos():
     """A story's captions with their photos, in order, for prefetch_related() or prefetch_related_objects()."""
     return Prefetch("captions", queryset=Caption.objects.select_related("photo"))
@@ -266,6 +271,14 @@ class Article(models.Model):
             return Caption.from_json(self, self.lead) if self.lead else None
         # all() is what prefetch_related(captions_with_photos()) read, when the story was read with it.
         return lead_of(list(self.captions.all()))
+
+    def lead_photo_values(self):
+        """The lead photo's PHOTO_FIELDS ({name: value}; {} if it has none), read from the JSON the story came
+        with (ArticleQuerySet.with_lead_photo()) if it did, so that a kept card makes no objects."""
+        if "lead" in self.__dict__:
+            return photo_in_json(self.lead) if self.lead else {}
+        photo = self.lead_caption.photo if self.lead_caption else None
+        return {name: getattr(photo, name) for name in PHOTO_FIELDS} if photo else {}
 
     def content_hash(self):
         """Hash of the story's text as the importer compares it: changed here means an editor touched it."""
@@ -415,7 +428,7 @@ class Caption(models.Model):
     def from_json(cls, article, row):
         """The Caption, with its Photo, from the JSON object of ArticleQuerySet.with_lead_photo()."""
         db = article._state.db
-        photo = from_values(Photo, db, {name: row[f"photo_{name}"] for name in PHOTO_FIELDS})
+        photo = from_values(Photo, db, photo_in_json(row))
         values = {name: row[f"caption_{name}"] for name in CAPTION_FIELDS} | {"article_id": article.pk}
         caption = from_values(cls, db, values)
         caption.is_lead = bool(caption.is_lead)  # SQLite's JSON has no booleans

@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 from tests import production
-from tests.test_photo_worker import EDITOR, PASSWORD, SEED, db_worker, lead_figure, run
+from tests.production import db_worker
+from tests.production import manage as run
+from tests.test_photo_worker import EDITOR, PASSWORD, SEED, lead_figure
 
 UPLOADS = 3
 

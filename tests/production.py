@@ -4,10 +4,14 @@ These tests use this machine's PostgreSQL and Redis whatever database the rest o
 each in a throwaway database and under a throwaway key prefix.
 """
 
+import atexit
 import contextlib
+import functools
 import http.client
+import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,15 +84,91 @@ def production_env(**overrides):
 
 
 def manage(*args, env, check=True):
-    return subprocess.run(
+    """`manage.py *args` in a process of its own; with check, a failure ends the test with what it printed."""
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
-        check=check,
     )
+    if check and result.returncode:
+        raise AssertionError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def shell(script, env):
+    """Run a script in `manage.py shell`; what it printed last, read as JSON."""
+    return json.loads(manage("shell", "-v0", "-c", script, env=env).stdout.strip().splitlines()[-1])
+
+
+@functools.cache
+def static_root():
+    """The static files, collected once per test run (it takes seconds) into a folder removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="newsroom-static-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    manage("collectstatic", "--noinput", "-v0", env=production_env(DJANGO_STATIC_ROOT=str(root)))
+    return root
+
+
+DATABASES = ["sqlite", "postgres"]  # what the site tests run on, as fixture params
+
+
+@contextlib.contextmanager
+def site_env(database, folder, *, static=False, **overrides):
+    """The environment of a site's processes (app servers, workers, commands) as production sets it, on a
+    new database ("sqlite": a file in `folder`; "postgres": this machine's) migrated; media and uploads
+    in `folder`, static files collected if `static`, each process caching in its own memory (no Redis).
+    `overrides`: more of the environment."""
+    with contextlib.ExitStack() as stack:
+        if database == "postgres":
+            url = stack.enter_context(postgres_database())
+        else:
+            url = f"sqlite:///{folder / 'db.sqlite3'}"
+        env = production_env(
+            DATABASE_URL=url,
+            DJANGO_PROXY_COUNT="1",
+            DJANGO_MEDIA_ROOT=str(folder / "media"),
+            DJANGO_IMPORT_ROOT=str(folder / "imports"),
+            **({"DJANGO_STATIC_ROOT": str(static_root())} if static else {}),
+            **overrides,
+        )
+        del env["REDIS_URL"]
+        manage("migrate", "--noinput", "-v0", env=env)
+        yield env
+
+
+@contextlib.contextmanager
+def started(args, env, stop_within=15):
+    """A process of this project (`python *args`), its output kept in a file (a full pipe would block it)
+    that process.output() reads. Stopped afterwards if still running, with SIGTERM as the process manager
+    stops it, killed if it has not ended within `stop_within` seconds."""
+    require_marker("production", "processes of its own")
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, *args], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.output = lambda: (log.seek(0), log.read().decode(errors="replace"))[1]
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=stop_within)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        output = process.output()
+        process.output = lambda: output
+        log.close()
+
+
+@contextlib.contextmanager
+def db_worker(env, interval=0.2):
+    """One background worker, as `make worker` runs it, polling every `interval` seconds."""
+    command = ["manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", str(interval)]
+    with started(command, env) as process:
+        yield process
 
 
 def free_port():
@@ -101,15 +181,8 @@ def free_port():
 def gunicorn(port, env, workers=1):
     """One app server, as `make serve` starts it (gunicorn.conf.py), with `workers` workers; stopped afterwards."""
     require_marker("production", "gunicorn")
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    command = ["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    with started(command, env) as process:
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -119,18 +192,9 @@ def gunicorn(port, env, workers=1):
             except (urllib.error.URLError, ConnectionError):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"gunicorn did not start: {log.read().decode()}")
+                raise RuntimeError(f"gunicorn did not start: {process.output()}")
             time.sleep(0.2)
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 # A browser without JavaScript, for driving the admin over real HTTP: a cookie jar, forms read from the

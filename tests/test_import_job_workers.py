@@ -3,28 +3,15 @@ SQLite and PostgreSQL: an editor uploads a dump, a worker runs the dry run, the 
 the import. The worker is killed in the middle of writing it: nothing is written, the job says why and is run again by
 another worker, to the same end a single run reaches."""
 
-import contextlib
 import json
 import re
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
 
 from bench import corpus
-from tests.production import (
-    BASE_DIR,
-    Browser,
-    forms_in,
-    free_port,
-    gunicorn,
-    manage,
-    postgres_database,
-    production_env,
-)
+from tests.production import DATABASES, Browser, db_worker, forms_in, free_port, gunicorn, manage, shell, site_env
 
 pytestmark = pytest.mark.production
 
@@ -51,52 +38,12 @@ print(json.dumps({
 """
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    manage("collectstatic", "--noinput", "-v0", env=production_env(DJANGO_STATIC_ROOT=str(root)))
-    return root
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def site(request, tmp_path, static_root):
+@pytest.fixture(params=DATABASES)
+def site(request, tmp_path):
     """The environment of an app server and its workers, on a migrated database with one editor."""
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgres":
-            url = stack.enter_context(postgres_database())
-        else:
-            url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        env = production_env(
-            DATABASE_URL=url,
-            DJANGO_PROXY_COUNT="1",
-            DJANGO_STATIC_ROOT=str(static_root),
-            DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
-            DJANGO_IMPORT_ROOT=str(tmp_path / "imports"),
-        )
-        del env["REDIS_URL"]
-        manage("migrate", "--noinput", "-v0", env=env)
+    with site_env(request.param, tmp_path, static=True) as env:
         manage("shell", "-v0", "-c", SEED, env=env)
         yield env
-
-
-@contextlib.contextmanager
-def worker(env):
-    """One `manage.py db_worker`, as `make worker` runs it; killed (not stopped) afterwards if still running."""
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()  # reaped, so that its process id is gone
-        log.close()
 
 
 def status(editor, job_url):
@@ -127,7 +74,7 @@ def press(editor, page, button):
 
 
 def what_is_there(env):
-    return json.loads(manage("shell", "-v0", "-c", WHAT_IS_THERE, env=env).stdout.strip().splitlines()[-1])
+    return shell(WHAT_IS_THERE, env)
 
 
 def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_middle(site, tmp_path):
@@ -146,7 +93,7 @@ def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_mid
         assert re.fullmatch(r"/admin/articles/importjob/\d+/change/", job_url)
         job_url = job_url.removesuffix("change/")
 
-        with worker(site) as first:
+        with db_worker(site, interval=0.1) as first:
             # The dry run: progress while it reads, then its report, awaiting confirmation.
             reading = wait_for(editor, job_url, {"dry-run-running", "awaiting"}, until=lambda s: s["progress"])
             assert reading["progress"]["read"] > 0 and reading["progress"]["total"]
@@ -164,7 +111,7 @@ def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_mid
         # Nothing written; no editor comes back to press anything: the next worker, restarted by the process
         # manager, finds the job lost and runs it again (nobody polls the job's page meanwhile, which would too).
         assert what_is_there(site) == {"stories": 0, "published": 0, "ledger": [], "log": []}
-        with worker(site):
+        with db_worker(site, interval=0.1):
             deadline = time.monotonic() + 120
             while (there := what_is_there(site))["stories"] < STORIES:
                 assert time.monotonic() < deadline, f"the job was not resumed: {there}"
@@ -180,6 +127,6 @@ def test_an_admin_import_runs_in_workers_and_survives_a_worker_killed_in_the_mid
         # Uploaded again, the same dump finds every story already there.
         form = editor.form(IMPORT, having="dump")
         again = editor.submit(form, files={"dump": ("wire.txt", dump.read_bytes())}).location.removesuffix("change/")
-        with worker(site):
+        with db_worker(site, interval=0.1):
             checked = wait_for(editor, again, {"awaiting"})
         assert f"would have created 0, updated 0, unchanged {STORIES}" in checked["html"]

@@ -4,27 +4,12 @@ alone; a worker in its own process (`manage.py db_worker`) makes the renditions,
 picture, on SQLite and on PostgreSQL, with the page cache on.
 """
 
-import contextlib
-import json
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
 
 from .photos import image_bytes
-from .production import (
-    BASE_DIR,
-    Browser,
-    free_port,
-    gunicorn,
-    http_get,
-    manage,
-    postgres_database,
-    production_env,
-    require_marker,
-)
+from .production import DATABASES, Browser, db_worker, free_port, gunicorn, http_get, shell, site_env
 
 pytestmark = pytest.mark.production
 
@@ -52,6 +37,7 @@ Caption.objects.create(article=article, photo=photo, text="The harbour at dawn."
 print(json.dumps({"photo": photo.pk, "url": article.get_absolute_url()}))
 """
 STATE = """
+import json
 from articles.models import Photo
 from articles.photos import renditions
 photo = Photo.objects.get()
@@ -59,65 +45,19 @@ print(json.dumps({"key": photo.renditions_key, "ready": renditions.ready(photo)}
 """
 
 
-def run(*args, env):
-    result = manage(*args, env=env, check=False)
-    assert result.returncode == 0, f"manage.py {args[0]} failed:\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 def photo_state(env):
-    return json.loads(run("shell", "-c", "import json\n" + STATE, env=env).stdout.strip().splitlines()[-1])
+    return shell(STATE, env)
 
 
-@contextlib.contextmanager
-def db_worker(env, interval=0.2):
-    """One background worker, as `make worker` runs it (polling every `interval` s); stopped afterwards."""
-    require_marker("production", "a db_worker process")
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the worker
-    command = ["manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", str(interval)]
-    process = subprocess.Popen([sys.executable, *command], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.seek(0)
-        process.log = log.read().decode()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    run("collectstatic", "--noinput", env=production_env(DJANGO_STATIC_ROOT=str(root)))
-    return root
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def site(request, tmp_path, static_root):
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgres":
-            database = stack.enter_context(postgres_database())
-        else:
-            database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        env = production_env(
-            DATABASE_URL=database,
-            DJANGO_STATIC_ROOT=str(static_root),
-            DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
-            DJANGO_PAGE_CACHE_SECONDS="300",
-            DJANGO_PROXY_COUNT="1",
-            PHOTO_SEED=f"{EDITOR}:{PASSWORD}",
-        )
-        del env["REDIS_URL"]  # the default set-up: each process caches in its own memory
-        run("migrate", "--noinput", env=env)
-        seeded = json.loads(run("shell", "-c", SEED, env=env).stdout.strip().splitlines()[-1])
+@pytest.fixture(params=DATABASES)
+def site(request, tmp_path):
+    # The page cache on, each process caching in its own memory: the default set-up.
+    overrides = {"DJANGO_PAGE_CACHE_SECONDS": "300", "PHOTO_SEED": f"{EDITOR}:{PASSWORD}"}
+    with site_env(request.param, tmp_path, static=True, **overrides) as env:
+        seeded = shell(SEED, env)
         port = free_port()
-        stack.enter_context(gunicorn(port, env, workers=2))
-        yield {"env": env, "port": port, "media": tmp_path / "media", **seeded}
+        with gunicorn(port, env, workers=2):
+            yield {"env": env, "port": port, "media": tmp_path / "media", **seeded}
 
 
 def lead_figure(port, url):
@@ -157,4 +97,4 @@ def test_renditions_of_an_admin_upload_are_made_by_a_worker_then_shown(site):
     for _ in range(4):  # every gunicorn worker, not only the one that answered first
         assert f"/media/renditions/{state['key']}/" in lead_figure(port, url)
     assert "og:image" in http_get(port, url).text
-    assert "Traceback" not in worker.log, worker.log
+    assert "Traceback" not in worker.output(), worker.output()

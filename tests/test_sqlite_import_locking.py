@@ -7,17 +7,14 @@ than the busy timeout is refused with a clear message and the form as typed, nev
 editor's save during an import just succeeds.
 """
 
-import contextlib
 import sqlite3
-import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
 
 from bench import corpus
-from tests.production import BASE_DIR, Browser, free_port, gunicorn, manage, postgres_database, production_env
+from tests.production import Browser, free_port, gunicorn, manage, shell, site_env, started
 
 pytestmark = pytest.mark.production
 
@@ -35,27 +32,6 @@ story = Article.objects.create(headline="Council Meets on Budget", slug="council
                                body="First paragraph.\\n\\nSecond paragraph.")
 print(story.pk)
 """
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    manage("collectstatic", "--noinput", "-v0", env=production_env(DJANGO_STATIC_ROOT=str(root)))
-    return root
-
-
-def site_env(tmp_path, static_root, database_url):
-    env = production_env(
-        DATABASE_URL=database_url,
-        DJANGO_PROXY_COUNT="1",
-        DJANGO_STATIC_ROOT=str(static_root),
-        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
-        DJANGO_IMPORT_ROOT=str(tmp_path / "imports"),
-    )
-    del env["REDIS_URL"]
-    manage("migrate", "--noinput", "-v0", env=env)
-    story_id = int(manage("shell", "-v0", "-c", SEED, env=env).stdout.strip().splitlines()[-1])
-    return env, story_id
 
 
 def write_dump(path):
@@ -84,22 +60,8 @@ def postgres_writing(database_url):
         return probe.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0] > 0
 
 
-@contextlib.contextmanager
 def importing(dump, env):
-    child = subprocess.Popen(
-        [sys.executable, "manage.py", "import_dump", str(dump), "--status", "published"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
+    return started(["manage.py", "import_dump", str(dump), "--status", "published"], env)
 
 
 def count_stories(env):
@@ -124,7 +86,7 @@ def desk_keeps_working(tmp_path, env, story_id, writing):
         form = editor.form(change, having="headline")
         with importing(dump, env) as child:
             while not writing():  # reading and checking the dump: nothing to wait for
-                assert child.poll() is None, f"the import ended before it wrote:\n{child.communicate()}"
+                assert child.poll() is None, f"the import ended before it wrote:\n{child.output()}"
                 assert editor.get(change).status == 200
                 time.sleep(0.05)
             # The import now writes: pages that only read answer at once, without waiting for it to finish...
@@ -137,8 +99,7 @@ def desk_keeps_working(tmp_path, env, story_id, writing):
             saved = editor.submit(form, button=("_save", "Save"))
             assert saved.status in (200, 302), f"{saved.status}\n{saved.text[:2000]}"
             assert editor.get(change).status == 200
-            _, err = child.communicate(timeout=600)
-            assert child.returncode == 0, err
+            assert child.wait(timeout=600) == 0, child.output()
         if saved.status == 200:  # refused while the import wrote: the form as typed, and why
             assert BUSY in saved.text
             kept = editor.form(change, having="headline", response=saved)
@@ -149,15 +110,16 @@ def desk_keeps_working(tmp_path, env, story_id, writing):
     return saved
 
 
-def test_sqlite_desk_keeps_working_during_an_import(tmp_path, static_root):
-    database = tmp_path / "db.sqlite3"
-    env, story_id = site_env(tmp_path, static_root, f"sqlite:///{database}")
-    saved = desk_keeps_working(tmp_path, env, story_id, lambda: sqlite_writing(database))
+def test_sqlite_desk_keeps_working_during_an_import(tmp_path):
+    with site_env("sqlite", tmp_path, static=True) as env:
+        story_id = shell(SEED, env)  # the story it made
+        database = env["DATABASE_URL"].removeprefix("sqlite:///")
+        saved = desk_keeps_working(tmp_path, env, story_id, lambda: sqlite_writing(database))
     print("the save during the write was", "refused, then saved again" if saved.status == 200 else "saved")
 
 
-def test_postgres_editor_saves_during_an_import(tmp_path, static_root):
-    with postgres_database() as url:
-        env, story_id = site_env(tmp_path, static_root, url)
-        saved = desk_keeps_working(tmp_path, env, story_id, lambda: postgres_writing(url))
+def test_postgres_editor_saves_during_an_import(tmp_path):
+    with site_env("postgres", tmp_path, static=True) as env:
+        story_id = shell(SEED, env)  # the story it made
+        saved = desk_keeps_working(tmp_path, env, story_id, lambda: postgres_writing(env["DATABASE_URL"]))
         assert saved.status == 302  # nothing to wait for: the import locks only the rows it writes

@@ -83,3 +83,17 @@ def test_a_card_showing_what_its_key_leaves_out_is_caught(card_article):
     card = jinja2.loader.get_source(jinja2, CARD_TEMPLATE)[0]
     template = jinja2.from_string(card + "{{ article.section.description }}{{ article.lead_caption.text }}")
     assert uncovered(card_article, template) == {("Section", "description"), ("Caption", "text")}
+
+
+@pytest.mark.django_db
+def test_a_listing_keys_a_card_as_the_story_objects_do_and_a_new_crop_changes_it(article_with_photo):
+    """Listings read the lead photo as JSON with the story (with_lead_photo()): their key must be the one the
+    objects give, and must change with the photo, or a listing would show the old crop."""
+    stories = Article.objects.select_related("section")
+    listed = stories.with_lead_photo().get(pk=article_with_photo.pk)
+    assert card_key(listed, OPTIONS) == card_key(stories.get(pk=article_with_photo.pk), OPTIONS)
+    assert "lead_caption" not in listed.__dict__  # the key was made without making the objects
+    photo = listed.lead_caption.photo
+    photo.focal_x = 0.2 if photo.focal_x != 0.2 else 0.8
+    photo.save()
+    assert card_key(stories.with_lead_photo().get(pk=listed.pk), OPTIONS) != card_key(listed, OPTIONS)

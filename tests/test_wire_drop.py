@@ -7,19 +7,15 @@ once, and a watcher killed during an import is picked up where it stopped.
 """
 
 import contextlib
-import json
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
 from django.contrib.auth.models import Group
 
 from articles.models import WireDrop
-from tests.production import BASE_DIR, manage, postgres_database, production_env, require_marker
+from tests.production import DATABASES, manage, require_marker, shell, site_env, started
 
 SETTLE = 2.0  # seconds; the setting's default is 10
 
@@ -35,31 +31,20 @@ def dump(prefix, count):
 MALFORMED = story("Storm Hits the Coast") + "Second Story Headline\n\nA Different Headline\n\nIts paragraph.\n"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=DATABASES)
 def database(request, tmp_path_factory):
     require_marker("production", "watcher processes, and this machine's PostgreSQL")
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'db.sqlite3'}"
-        else:
-            url = stack.enter_context(postgres_database())
-        env = production_env(DATABASE_URL=url, NEWSROOM_DROP_SETTLE_SECONDS=str(SETTLE))
-        del env["REDIS_URL"]
-        manage("migrate", "--noinput", "-v0", env=env)
+    with site_env(request.param, tmp_path_factory.mktemp("site"), NEWSROOM_DROP_SETTLE_SECONDS=str(SETTLE)) as env:
         yield env
-
-
-def shell(env, script):
-    return json.loads(manage("shell", "-v0", "-c", script, env=env).stdout.strip().splitlines()[-1])
 
 
 def stories(env, prefix):
     """{headline: status} of the stories whose headline starts with `prefix`."""
     return dict(
         shell(
-            env,
             "import json; from articles.models import Article; print(json.dumps(list(Article.objects"
             f".filter(headline__startswith={prefix!r}).values_list('headline', 'status'))))",
+            env,
         )
     )
 
@@ -67,38 +52,21 @@ def stories(env, prefix):
 def drops(env, *names):
     """The WireDrop rows of these files, oldest first, as dicts."""
     return shell(
-        env,
         "import json; from articles.models import WireDrop; print(json.dumps(list(WireDrop.objects"
         f".filter(name__in={list(names)!r}).order_by('pk').values("
         "'name', 'state', 'stories_created', 'stories_unchanged', 'reason', 'location', 'watcher'))))",
+        env,
     )
 
 
 @contextlib.contextmanager
 def watcher(env, folder, *args):
     """A watcher process (`manage.py ingest_watch`), running until it has said it watches; stopped afterwards."""
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block the watcher
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "ingest_watch", str(folder), "--interval", "0.05", *args],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    process.output = lambda: (log.seek(0), log.read().decode())[1]
-    try:
+    command = ["manage.py", "ingest_watch", str(folder), "--interval", "0.05", *args]
+    with started(command, env, stop_within=60) as process:
         until(lambda: "Watching" in process.output() or process.poll() is not None, "the watcher to start")
         assert process.poll() is None, process.output()
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
 
 
 def until(condition, what, timeout=60):
@@ -284,19 +252,16 @@ def test_a_dump_that_collides_with_another_import_goes_back_and_is_taken_again(t
     folder = tmp_path / "drop"
     folder.mkdir()
     ready, go = tmp_path / "ready", tmp_path / "go"
-    with postgres_database() as url:
-        env = production_env(DATABASE_URL=url, NEWSROOM_DROP_SETTLE_SECONDS=str(SETTLE))
-        del env["REDIS_URL"]
-        manage("migrate", "--noinput", "-v0", env=env)
-        values = f"headline, ready, go = {'Shared Story Number 2'!r}, {str(ready)!r}, {str(go)!r}"
-        holder = subprocess.Popen(
-            [sys.executable, "manage.py", "shell", "-v0", "-c", f"{values}\n{HOLDING}"],
-            cwd=BASE_DIR,
-            env=env,
-        )
+    values = f"headline, ready, go = {'Shared Story Number 2'!r}, {str(ready)!r}, {str(go)!r}"
+    holding = ["manage.py", "shell", "-v0", "-c", f"{values}\n{HOLDING}"]
+    with (
+        site_env("postgres", tmp_path, NEWSROOM_DROP_SETTLE_SECONDS=str(SETTLE)) as env,
+        started(holding, env) as holder,
+    ):
+        url = env["DATABASE_URL"]
         try:
             until(lambda: ready.exists() or holder.poll() is not None, "the other import to write its story")
-            assert holder.poll() is None
+            assert holder.poll() is None, holder.output()
             with watcher(env, folder):
                 (folder / "overlap.txt").write_text(dump("Shared", 3))
                 until(lambda: waiting_for_a_lock(url), "the watcher's import to wait for the other's")

@@ -29,24 +29,22 @@ TRIGGERS = {
         CREATE TRIGGER articles_search_article_delete AFTER DELETE ON articles_article BEGIN
           DELETE FROM articles_search WHERE rowid = old.id;
         END""",
-    "articles_search_caption_insert": """
-        CREATE TRIGGER articles_search_caption_insert AFTER INSERT ON articles_caption BEGIN
+    **{
+        f"articles_search_caption_{event.lower()}": f"""
+        CREATE TRIGGER articles_search_caption_{event.lower()} AFTER {event} ON articles_caption BEGIN
           UPDATE articles_search SET captions = (
-            SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption WHERE article_id = new.article_id
-          ) WHERE rowid = new.article_id;
-        END""",
+            SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption WHERE article_id = {row}.article_id
+          ) WHERE rowid = {row}.article_id;
+        END"""
+        for event, row in [("INSERT", "new"), ("DELETE", "old")]
+    },
+    # A caption moved to another story changes both stories' captions.
     "articles_search_caption_update": """
         CREATE TRIGGER articles_search_caption_update AFTER UPDATE ON articles_caption BEGIN
           UPDATE articles_search SET captions = (
             SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption
             WHERE article_id = articles_search.rowid
           ) WHERE rowid IN (old.article_id, new.article_id);
-        END""",
-    "articles_search_caption_delete": """
-        CREATE TRIGGER articles_search_caption_delete AFTER DELETE ON articles_caption BEGIN
-          UPDATE articles_search SET captions = (
-            SELECT coalesce(group_concat(text, ' '), '') FROM articles_caption WHERE article_id = old.article_id
-          ) WHERE rowid = old.article_id;
         END""",
 }
 
