@@ -29,7 +29,8 @@ SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # numbers; WebP adds up timestamps in a C int.
 MAX_DURATIONS_MS = {"GIF": (65535 * 10, 65535 * 10), "PNG": (65535 * 1000, None), "WEBP": (None, 2**31 - 1)}
 
-MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
+# By extension: originals' and renditions'. Not Image.MIME, which is empty until Pillow has opened an image.
+MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
 ENCODER_OPTIONS = {
     "avif": {"format": "AVIF", "quality": 55, "speed": 8},
     "webp": {"format": "WEBP", "quality": 78, "method": 4},
@@ -64,7 +65,7 @@ class CleanImage:
 
     @property
     def mime_type(self):
-        return Image.MIME[self.format]
+        return MIME_TYPES[self.extension]
 
 
 def _file_size(file):
