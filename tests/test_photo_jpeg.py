@@ -4,10 +4,11 @@ survives the save, and the worker's finished original is upright, in sRGB and ba
 
 import io
 import random
+import struct
 
 import pytest
 from django.core.exceptions import ValidationError
-from PIL import Image
+from PIL import Image, ImageCms
 
 from articles.models import Photo
 from articles.photos import jpeg
@@ -147,3 +148,36 @@ def test_a_cmyk_jpeg_is_decoded_at_the_save_as_before(media_root):
 
     assert form.is_valid(), form.errors
     assert Image.open(Photo.objects.get().image.path).format == "JPEG"
+
+
+def swapped_primaries_profile():
+    """An RGB colour profile that is not sRGB: sRGB's with its red and green primaries swapped."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack_from(">I", data, 128)
+    tags = {
+        bytes(data[132 + 12 * n : 136 + 12 * n]): struct.unpack_from(">II", data, 136 + 12 * n) for n in range(count)
+    }
+    (red, size), (green, _) = tags[b"rXYZ"], tags[b"gXYZ"]
+    data[red : red + size], data[green : green + size] = data[green : green + size], data[red : red + size]
+    return bytes(data)
+
+
+@pytest.mark.django_db
+def test_a_jpeg_in_another_colour_space_is_converted_to_srgb_by_the_worker(media_root):
+    profile = swapped_primaries_profile()
+    picture = Image.new("RGB", (64, 48), (200, 30, 30))
+    picture.info["icc_profile"] = profile
+    expected = ImageCms.profileToProfile(
+        picture, ImageCms.ImageCmsProfile(io.BytesIO(profile)), ImageCms.createProfile("sRGB")
+    ).getpixel((5, 5))
+    assert abs(expected[0] - 200) > 40  # a visibly different colour once converted
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=95, icc_profile=profile)
+
+    submit(upload("wide-gamut.jpg", out.getvalue()))
+    photo = Photo.objects.get()
+    make_renditions.call(photo.pk)
+
+    stored = Image.open(photo.image.path)
+    assert "icc_profile" not in stored.info
+    assert stored.getpixel((5, 5)) == pytest.approx(expected, abs=6)
