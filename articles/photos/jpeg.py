@@ -52,7 +52,7 @@ def strip(data, max_pixels):
     view = memoryview(data)
     kept = [view[:2]]
     orientation = 1
-    frame = None  # (width, height, {component id: quantisation table})
+    frame = None  # (width, height, {component id: quantisation table}, progressive)
     quant_tables, scans = set(), 0
     position = 2
     while True:
@@ -80,7 +80,9 @@ def strip(data, max_pixels):
         if 0xE0 <= marker <= 0xEF or marker == COM:
             if marker == APP1 and body[:6] == b"Exif\x00\x00" and orientation == 1:
                 orientation = exif_orientation(body[6:])
-            elif (marker == APP2 and body[:12] == b"ICC_PROFILE\x00") or (marker == APP14 and body[:5] == b"Adobe"):
+            elif marker == APP2 and body[:12] == b"ICC_PROFILE\x00":
+                kept.append(view[start:end])
+            elif marker == APP14 and body[:5] == b"Adobe" and len(body) == 12:  # version, flags, colour transform
                 kept.append(view[start:end])
             continue
         if marker in FRAMES:
