@@ -88,8 +88,8 @@ class _FillsTheDisk:
 class FullDiskStorage(MediaStorage):
     """The media storage on a full disk: reading works, every write fails with ENOSPC part-way."""
 
-    def _save(self, name, content):
-        return super()._save(name, _FillsTheDisk(content))
+    def _save_partial(self, name, content):  # every write: a new file, or one replacing another (replace)
+        return super()._save_partial(name, _FillsTheDisk(content))
 
 
 def full_disk(settings):

@@ -5,6 +5,7 @@ from django.forms import modelform_factory
 from PIL import Image
 
 from articles.models import Photo
+from articles.photos import renditions
 from articles.photos.fields import StoredPhotoForm
 from tests.photos import (
     BODY_SERIAL,
@@ -124,15 +125,30 @@ def test_stored_name_follows_the_content_not_the_upload_name():
 
 @pytest.mark.django_db
 def test_exif_orientation_is_applied_to_the_stored_photo():
+    from articles.photos.tasks import make_renditions
+
     submit(upload("phone.jpg", camera_jpeg(size=(600, 400), orientation=6)))
 
     photo = Photo.objects.get()
+    assert (photo.width, photo.height) == (400, 600)  # upright from the save on, before the worker has run
+    make_renditions.call(photo.pk)
     stored = Image.open(photo.image.path)
-    assert stored.size == (400, 600) == (photo.width, photo.height)
+    assert stored.size == (400, 600)
     # Orientation 6 means "turn 90° clockwise to view": the red top band ends up on the right.
     assert stored.getpixel((395, 300))[0] > 200
     assert stored.getpixel((5, 300))[0] < 60
     assert ORIENTATION not in stored.getexif()
+    photo.refresh_from_db()
+    full = Image.open(photo.image.storage.path(renditions.renditions(photo, "full")[-1].name))
+    assert full.size == (400, 600) and full.getpixel((395, 300))[0] > 200
+
+
+def assert_no_location_or_device(name, data):
+    image = Image.open(io.BytesIO(data))
+    exif = image.getexif()
+    assert GPS_IFD not in exif and BODY_SERIAL not in exif and 0x010F not in exif, name
+    assert set(exif) <= {ORIENTATION} and "xmp" not in image.info and "comment" not in image.info, name
+    assert b"SN-0042-SECRET" not in data and b"GPSLatitude" not in data and b"PhoneMaker" not in data, name
 
 
 @pytest.mark.django_db
@@ -140,18 +156,17 @@ def test_location_and_device_metadata_are_stripped_from_every_stored_file(media_
     from articles.photos.tasks import make_renditions
 
     submit(upload("phone.jpg", camera_jpeg()))
+    [original] = media_files()  # as stored by the save, before any worker runs: the orientation alone is left
+    assert_no_location_or_device(original, (media_root / original).read_bytes())
     make_renditions.call(Photo.objects.get().pk)  # as a worker does after the save
 
     files = media_files()
-    assert any(name.startswith("photos/") for name in files)
+    assert original in files
     assert any(name.startswith("renditions/") for name in files)
     for name in files:
         data = (media_root / name).read_bytes()
-        image = Image.open(io.BytesIO(data))
-        exif = image.getexif()
-        assert GPS_IFD not in exif and BODY_SERIAL not in exif and 0x010F not in exif, name
-        assert "xmp" not in image.info and "exif" not in image.info, name
-        assert b"SN-0042-SECRET" not in data and b"GPSLatitude" not in data, name
+        assert_no_location_or_device(name, data)
+        assert "exif" not in Image.open(io.BytesIO(data)).info, name
 
 
 @pytest.mark.django_db
@@ -218,14 +233,19 @@ def test_admin_upload_stores_a_clean_photo_and_leaves_its_renditions_to_a_worker
 def test_colour_profile_is_applied_and_dropped(media_root, media_files):
     from PIL import ImageCms
 
+    from articles.photos.tasks import make_renditions
+
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
     submit(upload("profiled.jpg", image_bytes("JPEG", color=(10, 200, 30), icc_profile=profile)))
+    photo = Photo.objects.get()
+    assert Image.open(photo.image.path).info["icc_profile"] == profile  # until the worker applies it
+    make_renditions.call(photo.pk)
 
     for name in media_files():
         image = Image.open(media_root / name)
         assert "icc_profile" not in image.info, name
-    stored = Image.open(Photo.objects.get().image.path)
+    stored = Image.open(photo.image.path)
     assert stored.getpixel((5, 5)) == pytest.approx((10, 200, 30), abs=4)
 
 

@@ -51,9 +51,10 @@ def stored_name(extension):
 
 
 class PhotoImageField(models.ImageField):
-    """An ImageField that stores every new file cleaned: upright, without EXIF/XMP metadata (GPS position,
-    camera serial numbers), under a random name with its real format's extension. A file that is not an
-    acceptable image raises images.UploadRejected before anything is stored.
+    """An ImageField that stores every new file cleaned: without EXIF/XMP metadata (GPS position, camera serial
+    numbers), upright (a JPEG once the worker has finished it; its width and height are upright from the start),
+    under a random name with its real format's extension. A file that is not an acceptable image raises
+    images.UploadRejected before anything is stored.
     """
 
     default_validators = []

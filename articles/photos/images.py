@@ -9,7 +9,9 @@ import struct
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError, features
+from PIL import Image, ImageChops, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError, features
+
+from . import jpeg
 
 # Pillow format name -> file extension. Only these decoders ever see an upload.
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -27,7 +29,8 @@ SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 # numbers; WebP adds up timestamps in a C int.
 MAX_DURATIONS_MS = {"GIF": (65535 * 10, 65535 * 10), "PNG": (65535 * 1000, None), "WEBP": (None, 2**31 - 1)}
 
-MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
+# By extension: originals' and renditions'. Not Image.MIME, which is empty until Pillow has opened an image.
+MIME_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
 ENCODER_OPTIONS = {
     "avif": {"format": "AVIF", "quality": 55, "speed": 8},
     "webp": {"format": "WEBP", "quality": 78, "method": 4},
@@ -62,7 +65,7 @@ class CleanImage:
 
     @property
     def mime_type(self):
-        return Image.MIME[self.format]
+        return MIME_TYPES[self.extension]
 
 
 def _file_size(file):
@@ -77,13 +80,8 @@ def _looks_like_svg(head):
     return head.startswith((b"<svg", b"<?xml", b"<!doctype svg")) and b"<svg" in head
 
 
-def open_checked(file, *, max_bytes, max_pixels, max_frames):
-    """Open and fully decode an upload, or raise UploadRejected saying why it is refused.
-
-    Returns the open Pillow image (all frames decoded once, so a truncated later frame is caught too). What
-    decoding costs is bounded before it starts: the size, the pixels and the frames are read from the headers
-    (for a GIF, by walking its blocks without decoding them, up to one frame past the limit).
-    """
+def _check_file(file, max_bytes):
+    """Refuse what is too large or an SVG, by the file's size and first bytes; returns those bytes."""
     size = _file_size(file)
     if size > max_bytes:
         raise UploadRejected(
@@ -96,11 +94,32 @@ def open_checked(file, *, max_bytes, max_pixels, max_frames):
         raise UploadRejected(
             f"SVG files are not accepted: they can carry scripts. Upload a {ALLOWED_LABEL} image.", "svg"
         )
-    too_many_pixels = UploadRejected(
+    return head
+
+
+def _too_many_pixels(max_pixels):
+    return UploadRejected(
         f"This image has more pixels than the limit of {max_pixels / 1e6:g} megapixels"
         " (every frame of an animation counts). Export a smaller version.",
         "too_many_pixels",
     )
+
+
+def _damaged(error):
+    return UploadRejected(
+        f"This image is damaged or incomplete ({error}). Export it again and upload the new file.", "corrupt"
+    )
+
+
+def open_checked(file, *, max_bytes, max_pixels, max_frames):
+    """Open and fully decode an upload, or raise UploadRejected saying why it is refused.
+
+    Returns the open Pillow image (all frames decoded once, so a truncated later frame is caught too). What
+    decoding costs is bounded before it starts: the size, the pixels and the frames are read from the headers
+    (for a GIF, by walking its blocks without decoding them, up to one frame past the limit).
+    """
+    _check_file(file, max_bytes)
+    too_many_pixels = _too_many_pixels(max_pixels)
     try:
         with warnings.catch_warnings():
             # Pillow's own guard (Image.MAX_IMAGE_PIXELS) only warns below twice its limit; ours refuses.
@@ -126,9 +145,7 @@ def open_checked(file, *, max_bytes, max_pixels, max_frames):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
-        raise UploadRejected(
-            f"This image is damaged or incomplete ({error}). Export it again and upload the new file.", "corrupt"
-        ) from None
+        raise _damaged(error) from None
     return image
 
 
@@ -178,10 +195,23 @@ def _stripped(frame):
 
 
 def clean(file, *, max_bytes, max_pixels, max_frames):
-    """The upload as we store it: upright (EXIF orientation applied), without metadata, in its own format.
+    """The upload as we store it: without metadata, in its own format, and (but for a JPEG) upright and in sRGB.
 
-    Re-encoding from decoded pixels is what guarantees nothing but pixels survives.
+    Re-encoding from decoded pixels is what guarantees nothing but pixels survives. A JPEG, whose decoding and
+    re-encoding a camera's picture would make the editor wait for, is checked and stripped by its segments
+    instead (jpeg.strip): it keeps its orientation and colour profile until the worker applies them (finished).
     """
+    if _check_file(file, max_bytes).startswith(b"\xff\xd8\xff"):
+        try:
+            stripped = jpeg.strip(file.read(), max_pixels)
+        except jpeg.Damaged as error:
+            raise _damaged(error) from None
+        except jpeg.TooManyPixels:
+            raise _too_many_pixels(max_pixels) from None
+        except jpeg.NotHandled:
+            file.seek(0)  # a JPEG of another kind: decoded and re-encoded below, like the other formats
+        else:
+            return CleanImage(stripped.data, "JPEG", stripped.width, stripped.height)
     image = open_checked(file, max_bytes=max_bytes, max_pixels=max_pixels, max_frames=max_frames)
     fmt = image.format
     out = io.BytesIO()
@@ -192,7 +222,7 @@ def clean(file, *, max_bytes, max_pixels, max_frames):
             options = _save_options(fmt, first) | {"duration": _durations(fmt, frames)}
             first.save(out, fmt, save_all=True, append_images=frames[1:], **options)
         else:
-            first = _stripped(_in_srgb(ImageOps.exif_transpose(image)))
+            first = upright_srgb(image)
             first.save(out, fmt, **_save_options(fmt, first))
     except (OSError, ValueError, OverflowError, struct.error) as error:
         # Whatever the decoder accepted but the encoder cannot write back: the editor's problem, not a crash.
@@ -200,6 +230,24 @@ def clean(file, *, max_bytes, max_pixels, max_frames):
             f"This image could not be stored ({error}). Export it again as a plain JPEG or PNG.", "unwritable"
         ) from None
     return CleanImage(out.getvalue(), fmt, first.width, first.height)
+
+
+def upright_srgb(image):
+    """The picture as readers see it: EXIF orientation applied, converted to sRGB, without metadata."""
+    return _stripped(_in_srgb(ImageOps.exif_transpose(image)))
+
+
+def finished(file):
+    """A stored original's final bytes, or None when it is final already: a JPEG that clean() stripped by its
+    segments, and that still carries an orientation or a colour profile, decoded, turned upright, converted to
+    sRGB and re-encoded without them. The worker's job (renditions.finish_original), not the request's.
+    """
+    image = Image.open(file, formats=list(ALLOWED_FORMATS))
+    if image.format != "JPEG" or not ({"exif", "icc_profile"} & image.info.keys()):
+        return None
+    out = io.BytesIO()
+    upright_srgb(image).save(out, "JPEG", **_save_options("JPEG", image))
+    return out.getvalue()
 
 
 def _durations(fmt, frames):
@@ -224,10 +272,28 @@ def _in_srgb(image):
     if image.mode == "P":
         image = image.convert(mode)
     try:
-        return ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB, outputMode=mode)
+        transform = ImageCms.buildTransform(ImageCms.ImageCmsProfile(io.BytesIO(profile)), SRGB, image.mode, mode)
+        if image.mode == mode and _is_identity(transform, mode):
+            return image  # sRGB under its own name (most cameras'): the same pixels, without a second's work
+        return ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, OSError, ValueError):
         # A broken profile, or one that does not fit the pixels: keep the pixels as they are, without it.
         return image
+
+
+# Every sixteenth level of each channel, and the brightest: 4,913 colours, enough to tell a profile that is sRGB
+# from one that is not, at a thousandth of what converting a camera's 24 megapixels costs.
+_LEVELS = [*range(0, 256, 16), 255]
+_PROBE = Image.frombytes(
+    "RGB", (len(_LEVELS) ** 3, 1), bytes(v for r in _LEVELS for g in _LEVELS for b in _LEVELS for v in (r, g, b))
+)
+
+
+def _is_identity(transform, mode):
+    """Whether the colour transform leaves every probed colour within 2 levels of itself (invisible)."""
+    probe = _PROBE.convert(mode)
+    converted = ImageCms.applyTransform(probe, transform)
+    return all(high <= 2 for _, high in ImageChops.difference(probe, converted).getextrema())
 
 
 def _save_options(fmt, image):

@@ -174,10 +174,36 @@ def _decoded_size(photo):
 def _open_original(photo):
     with photo.image.storage.open(photo.image.name, "rb") as file:
         image = Image.open(file, formats=list(images.ALLOWED_FORMATS))
-        if image.format == "JPEG":
+        if image.format == "JPEG" and "exif" not in image.info:  # photo.width and height are upright
             image.draft(image.mode, _decoded_size(photo))
         image.load()
-    return image
+    # A no-op for a finished original; for one still waiting (finish_original), renditions come out right anyway.
+    return images.upright_srgb(image)
+
+
+def finish_original(photo):
+    """Apply what the editor's save left to the worker: a JPEG stored by its segments is decoded, turned upright,
+    converted to sRGB and stored again under its own name, without its orientation and colour profile
+    (images.finished). Returns whether the file was rewritten."""
+    storage = photo.image.storage
+    with storage.open(photo.image.name, "rb") as file:
+        data = images.finished(file)
+    if data is None:
+        return False
+    replace(storage, photo.image.name, data)
+    return True
+
+
+def replace(storage, name, data):
+    """Store `data` as `name` in place of the file there, so readers (a worker rendering from it, the admin's
+    link) get the old file or the new, never a missing or half-written one. The local disk replaces the file
+    atomically (MediaStorage.replace); S3 and the like replace an object whole when its upload completes, which
+    their `_save` does (`save` would pick another name instead of overwriting)."""
+    content = ContentFile(data)
+    saved = storage.replace(name, content) if hasattr(storage, "replace") else storage._save(name, content)
+    if saved != name:  # a storage that never overwrites: leave nothing behind, and say so
+        storage.delete(saved)
+        raise OSError(f"The media storage cannot replace {name}")
 
 
 def _resize(image, photo, rendition):
@@ -203,11 +229,13 @@ def store(storage, name, data):
 
 
 def generate(photo, *, force=False):
-    """Make every rendition of a photo (only the missing ones unless `force`), then mark the photo so its
-    pages show them. Returns how many files were written. Only workers and commands call this (tasks.py).
+    """Finish the photo's original (finish_original), make every rendition of it (only the missing ones unless
+    `force`), then mark the photo so its pages show them. Returns how many files were written. Only workers and
+    commands call this (tasks.py).
     """
     if not photo.image or not photo.width:
         return 0
+    finish_original(photo)
     written = make_files(photo, force=force)
     key = rendition_key(photo)
     # Only if the photo is still what these files show: a later save (a new focal point) queued a task of its

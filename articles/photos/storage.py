@@ -15,15 +15,7 @@ class MediaStorage(FileSystemStorage):
     """
 
     def _save(self, name, content):
-        directory, filename = posixpath.split(name)
-        partial = posixpath.join(directory, f".partial-{uuid.uuid4().hex[:12]}-{filename}")
-        try:
-            partial = super()._save(partial, content)
-        except BaseException:
-            # A full disk (ENOSPC) or any failure part-way: leave no half-written file behind.
-            if os.path.exists(self.path(partial)):
-                os.remove(self.path(partial))
-            raise
+        partial = self._save_partial(name, content)
         try:
             if self._allow_overwrite:
                 os.replace(self.path(partial), self.path(name))
@@ -37,3 +29,24 @@ class MediaStorage(FileSystemStorage):
         finally:
             if os.path.exists(self.path(partial)):
                 os.remove(self.path(partial))
+
+    def replace(self, name, content):
+        """Write `content` as `name` in place of the file there, atomically: readers get the old file or the new."""
+        partial = self._save_partial(name, content)
+        try:
+            os.replace(self.path(partial), self.path(name))
+        except BaseException:
+            os.remove(self.path(partial))
+            raise
+        return name
+
+    def _save_partial(self, name, content):
+        directory, filename = posixpath.split(name)
+        partial = posixpath.join(directory, f".partial-{uuid.uuid4().hex[:12]}-{filename}")
+        try:
+            return super()._save(partial, content)
+        except BaseException:
+            # A full disk (ENOSPC) or any failure part-way: leave no half-written file behind.
+            if os.path.exists(self.path(partial)):
+                os.remove(self.path(partial))
+            raise

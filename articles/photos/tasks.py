@@ -1,4 +1,5 @@
-"""Photo work done by the workers (`manage.py db_worker`), never in a request: making renditions.
+"""Photo work done by the workers (`manage.py db_worker`), never in a request: finishing a JPEG original (its
+orientation and colour profile applied, renditions.finish_original) and making renditions.
 
 Saving a photo enqueues `make_renditions` once the save commits (Photo.save); `regenerate_renditions`
 enqueues it for every photo (or runs it in its own process with --inline).
