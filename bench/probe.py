@@ -80,6 +80,11 @@ def busy_desk_paths(stories=1000):
     return [reverse("articles:index"), *(article.get_absolute_url() for article in articles)]
 
 
+def section_and_stories(stories=1000):
+    """The biggest section's page, then the newest `stories` published stories' pages (bench/queue.py's readers)."""
+    return [biggest_section().get_absolute_url(), *busy_desk_paths(stories)[1:]]
+
+
 def story_with(paragraphs):
     """A published story with this many paragraphs and as many captioned photos."""
     now = timezone.now()
