@@ -1,7 +1,7 @@
 """`make bench`: what users feel, each figure beside its baseline measured in the same run.
 
-    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (25-40 minutes)
-    python -m bench.run --quick         # N = 1,000, short load runs (about 2 minutes)
+    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (1-2 hours with the queue's)
+    python -m bench.run --quick         # N = 1,000, short load runs (about 15 minutes)
     python -m bench.run --tiny          # N = 50, SQLite only: what the test suite runs to keep this working
     python -m bench.run --only busy-desk --quick   # one scenario alone (here the busy desk, N = 1,000)
     python -m bench.run --only pages --quick       # the pages under load alone, on both databases
