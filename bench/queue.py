@@ -28,8 +28,9 @@ from urllib.parse import urlsplit
 
 from bench.busy_desk import SECONDS, WARM_ROUNDS, load, load_while, warm_up
 from bench.pages import gunicorn, probe
-from tests.production import Browser
-from tests.test_import_job_workers import EDITOR, IMPORT, PASSWORD, SEED, press, status, worker
+from tests import production
+from tests.production import Browser, db_worker
+from tests.test_import_job_workers import EDITOR, IMPORT, PASSWORD, SEED, press, status
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -54,7 +55,8 @@ def readers_site(env, workdir, profile):
     paths = Path(workdir) / "queue-paths.txt"
     paths.write_text("\n".join(probe(env, "section_and_stories")) + "\n")
     warm, seconds = SECONDS[profile]
-    with gunicorn(env) as base, worker(env) as running:
+    production.running_test_markers.add("production")  # what the test harness checks before starting processes
+    with gunicorn(env) as base, db_worker(env, interval=0.1) as running:
         warm_up(base, paths, warm, 1 if profile == "tiny" else WARM_ROUNDS)
         yield base, paths, load(base, paths, seconds), running
 
