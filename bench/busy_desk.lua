@@ -3,7 +3,8 @@
 --
 --     wrk -t2 -c16 -d10s -s bench/busy_desk.lua http://127.0.0.1:8000 -- paths.txt 2
 --
--- paths.txt: the home page's path on the first line, then one story page's path a line. The second
+-- paths.txt: the home page's path on the first line (bench/queue.py puts a section page's there, counted as
+-- "home"), then one story page's path a line. The second
 -- argument is the number of wrk threads: each thread starts at its own place in the list, so threads do
 -- not ask for the same story at the same moment. done() prints one line of totals over all threads:
 --     busy-desk story_hit=... story_miss=... home_hit=... home_miss=... other=...

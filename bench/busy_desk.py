@@ -167,7 +167,22 @@ class Editor:
 def load(base, paths, seconds):
     from bench.pages import wrk
 
-    figures = wrk(base + "/", seconds, script=SCRIPT, script_args=(paths, THREADS))
+    return counted(wrk(base + "/", seconds, script=SCRIPT, script_args=(paths, THREADS)))
+
+
+@contextlib.contextmanager
+def load_while(base, paths):
+    """The same readers for as long as the block runs; yields a dict that holds their figures afterwards."""
+    from bench.pages import wrk_while
+
+    figures = {}
+    with wrk_while(base + "/", script=SCRIPT, script_args=(paths, THREADS)) as run:
+        yield figures
+    figures |= counted(run)
+
+
+def counted(figures):
+    """wrk's figures with what bench/busy_desk.lua counted (story pages and the first path, hits and misses)."""
     out = figures.pop("output")
     counts = re.search(r"^busy-desk (.*)$", out, re.MULTILINE)
     if counts is None:

@@ -222,10 +222,13 @@ def story(rng, n, english, arabic):
     return newline.join(lines) + newline
 
 
-def write(out, count, seed=1):
+def write(out, count, seed=1, first=0):
+    """Write stories first .. first + count - 1: a dump of stories not in an earlier one of the same seed."""
     english, arabic = build(seed)
     rng = random.Random(seed)
-    for n in range(count):
+    for n in range(first):  # the same draws, so story n is the same whichever dump it is in
+        story(rng, n, english, arabic)
+    for n in range(first, first + count):
         out.write(story(rng, n, english, arabic))
         out.write("\n\n\n")
 

@@ -6,6 +6,7 @@ Also counts the SQL queries each page runs, which must not grow with the number 
 
 import json
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -75,26 +76,59 @@ def wrk(url, seconds, connections=16, script=None, script_args=()):
     request, queued behind them, has been answered.
     """
     urllib.request.urlopen(urllib.parse.urljoin(url, TRIVIAL), timeout=120).read()
+    command = wrk_command(url, seconds, connections, script, script_args)
+    figures = wrk_figures(subprocess.run(command, capture_output=True, text=True, check=True).stdout, script)
+    if figures["errors"]:
+        raise SystemExit(f"{url} answered {figures['errors']} errors under load:\n{figures['output']}")
+    if not script:
+        del figures["output"]
+    return figures
+
+
+@contextmanager
+def wrk_while(url, connections=16, script=None, script_args=()):
+    """wrk for as long as the block runs; yields a dict that holds wrk's figures once the block is over
+    (errors and timeouts counted, not raised: they are what is being measured)."""
+    command = wrk_command(url, 24 * 3600, connections, script, script_args)
+    figures = {}
+    loader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield figures
+    finally:
+        loader.send_signal(signal.SIGINT)  # wrk stops, and prints its figures as at the end of its time
+        out, err = loader.communicate(timeout=60)
+    if loader.returncode:
+        raise SystemExit(f"wrk failed:\n{out}{err}")
+    figures |= wrk_figures(out, script)
+
+
+def wrk_command(url, seconds, connections=16, script=None, script_args=()):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
-        command += ["-s", str(script), url, "--", *map(str, script_args)]
-    else:
-        command.append(url)
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    out = result.stdout
+        return command + ["-s", str(script), url, "--", *map(str, script_args)]
+    return command + [url]
+
+
+def wrk_figures(out, script=None):
+    """What wrk printed: requests/s, p50 and p99 latency (ms), non-2xx answers ("errors"), timeouts, and the
+    whole output ("output")."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url} answered {non_2xx.group(1)} errors under load:\n{out}")
+    timeouts = re.search(r"Socket errors:.* timeout (\d+)", out)
 
     def percentile(p):
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    figures = {"rps": rps, "p50_ms": percentile(50), "p99_ms": percentile(99)}
-    if script:
-        figures["output"] = out
-    return figures
+    return {
+        "rps": rps,
+        "p50_ms": percentile(50),
+        "p99_ms": percentile(99),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+        "output": out,
+    }
 
 
 def probe(env, function):

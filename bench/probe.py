@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from articles.models import Article, Caption, Photo, Section  # noqa: E402
+from articles.models import Article, Caption, ImportJob, Photo, Section  # noqa: E402
 
 PER_PAGE = 20
 # Twenty queries a reader might type, across the frequency bands of the corpus's Zipf vocabulary
@@ -78,6 +78,22 @@ def busy_desk_paths(stories=1000):
     """The home page's path, then the pages of the newest `stories` published stories (the busy desk)."""
     articles = Article.objects.published().newest_first().select_related("section")[:stories]
     return [reverse("articles:index"), *(article.get_absolute_url() for article in articles)]
+
+
+def section_and_stories(stories=1000):
+    """The biggest section's page, then the newest `stories` published stories' pages (bench/queue.py's readers)."""
+    return [biggest_section().get_absolute_url(), *busy_desk_paths(stories)[1:]]
+
+
+def last_import_job():
+    """The newest import job's phases in seconds: waiting for a worker after Confirm, reading the dump, then
+    writing it (with the page cache's bump and, after a large import, ANALYZE)."""
+    job = ImportJob.objects.latest("pk")
+    return {
+        "waiting": (job.started_at - job.confirmed_at).total_seconds(),
+        "reading": (job.writing_at - job.started_at).total_seconds(),
+        "writing": (job.finished_at - job.writing_at).total_seconds(),
+    }
 
 
 def story_with(paragraphs):

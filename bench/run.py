@@ -1,10 +1,11 @@
 """`make bench`: what users feel, each figure beside its baseline measured in the same run.
 
-    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (25-40 minutes)
-    python -m bench.run --quick         # N = 1,000, short load runs (about 2 minutes)
+    python -m bench.run                 # the full run: N = 1,000, 10,000 and 100,000 (1-2 hours with the queue's)
+    python -m bench.run --quick         # N = 1,000, short load runs (about 15 minutes)
     python -m bench.run --tiny          # N = 50, SQLite only: what the test suite runs to keep this working
     python -m bench.run --only busy-desk --quick   # one scenario alone (here the busy desk, N = 1,000)
     python -m bench.run --only pages --quick       # the pages under load alone, on both databases
+    python -m bench.run --only queue --sizes 10000 # the admin's import through the queue alone, N = 10,000
     python -m bench.photo_bombs         # the photo bomb corpus alone (run in every profile)
 
 Machines here are shared and noisy, so every figure is reported as a ratio to a baseline taken in the same
@@ -18,10 +19,12 @@ import atexit
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from bench import corpus
@@ -29,6 +32,7 @@ from bench.busy_desk import bench_busy_desk
 from bench.limits import bench_limits
 from bench.pages import bench_pages, probe
 from bench.photo_bombs import bench_photo_bombs
+from bench.queue import bench_queue
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -115,13 +119,14 @@ def fresh_database(kind, workdir):
     return env
 
 
-def dump_file(n):
+def dump_file(n, first=0):
+    """The corpus's stories first .. first + n - 1, written once."""
     RESULTS.mkdir(exist_ok=True)
     # Named after the corpus's version: a dump written by an earlier corpus.py is never reused.
-    path = RESULTS / f"corpus-v{corpus.VERSION}-{n}.txt"
+    path = RESULTS / f"corpus-v{corpus.VERSION}-{f'{first}+' if first else ''}{n}.txt"
     if not path.exists():
         with open(path, "w", encoding="utf-8", newline="") as out:
-            corpus.write(out, n)
+            corpus.write(out, n, first=first)
     return path
 
 
@@ -291,6 +296,31 @@ def bench_photos(table):
     return figures
 
 
+def bench_photo_worker(table, photos):
+    """The admin's photo save over HTTP with a worker making the renditions (bench/photo_worker.py): the save,
+    and the time until the story shows the picture, against the save that made renditions inline
+    (bench/test_photos.py's figure, in `photos`)."""
+    _, _, out = run_child([PYTHON, "-m", "bench.photo_worker"], dict(os.environ))
+    save = re.search(r"^admin save .*: (\d+) ms", out, re.MULTILINE)
+    shown = re.search(r"^picture .*median: ([\d.]+) s", out, re.MULTILINE)
+    inline = next((value for name, value in photos.items() if name.endswith("renditions made inline")), None)
+    if not (save and shown and inline):  # bench/photo_worker.py changed what it prints: show it as it is
+        for line in out.splitlines():
+            table.add("photos over HTTP", line.strip())
+        return {"output": out}
+    save, shown, inline = int(save.group(1)), float(shown.group(1)), float(inline.split()[0])
+    table.add("photos over HTTP: admin save, 24 MP JPEG, median", f"{save} ms", "", "", "< 300 ms", save < 300)
+    table.add(
+        "photos over HTTP: picture shown after Save, median",
+        f"{shown:.2f} s",
+        f"inline save {inline:.2f} s",
+        f"{shown / inline:.2f}",
+        "<= inline",
+        shown <= inline,
+    )
+    return {"save_ms": save, "shown_seconds": shown, "inline_seconds": inline, "output": out}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     size = parser.add_mutually_exclusive_group()
@@ -299,9 +329,15 @@ def main(argv=None):
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
     parser.add_argument(
         "--only",
-        choices=["busy-desk", "pages"],
-        help="only this scenario: busy-desk (readers on story pages while an editor saves, bench/busy_desk.py) "
-        "or pages (each page under load beside the baselines, bench/pages.py)",
+        choices=["busy-desk", "pages", "queue"],
+        help="only this scenario: busy-desk (readers on story pages while an editor saves, bench/busy_desk.py), "
+        "pages (each page under load beside the baselines, bench/pages.py) or queue (the admin's import "
+        "through the queue while readers read, bench/queue.py)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="import sizes instead of the profile's (comma-separated, e.g. 10000 or 10000,100000)",
     )
     parser.add_argument(
         "--caches", default="local,redis", help="the busy desk's page cache: local (per process), redis or both"
@@ -313,6 +349,7 @@ def main(argv=None):
     options.json = options.json or str(RESULTS / (f"bench-{options.only}.json" if options.only else "bench.json"))
     profile = "tiny" if options.tiny else "quick" if options.quick else "full"
     sizes, pages_n, seconds = PROFILES[profile]
+    sizes = options.sizes or sizes
     kinds = ["sqlite"] if options.tiny else options.databases.split(",")
     caches = options.caches.split(",")
     all_sizes = sorted(set(sizes) | {pages_n} | set(QUERY_SIZES[profile]))
@@ -335,6 +372,13 @@ def main(argv=None):
             if options.only == "pages":
                 env = imported_database(kind, workdir, pages_n)
                 report.setdefault(kind, {})[str(pages_n)] = {"load": bench_load(table, kind, pages_n, env, seconds)}
+                continue
+            if options.only in (None, "queue"):
+                for n in sizes:  # each on fresh databases of its own
+                    report.setdefault(kind, {}).setdefault(str(n), {})["queue"] = bench_queue(
+                        table, kind, n, profile, workdir, partial(imported_database, kind, workdir, n), dump_file
+                    )
+            if options.only == "queue":
                 continue
             smallest = None
             for n in all_sizes:
@@ -365,6 +409,7 @@ def main(argv=None):
             )
     if not options.tiny and not options.only:
         report["photos"] = bench_photos(table)
+        report["photo_worker"] = bench_photo_worker(table, report["photos"])
     if not options.only:  # a few seconds: in every profile, --tiny too
         report["photo_bombs"] = bench_photo_bombs(table)
     report["table"] = table.rows

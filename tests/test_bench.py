@@ -1,4 +1,5 @@
-"""`make bench` keeps working: the whole benchmark runs at a tiny N (imports, queries, gunicorn and wrk, search)."""
+"""`make bench` keeps working: the whole benchmark runs at a tiny N (imports, queries, gunicorn and wrk, search,
+the admin's import through the queue)."""
 
 import json
 import subprocess
@@ -47,3 +48,10 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
         assert desk["saves"] >= 1 and desk["checked"] >= 1, desk
         for run in [*desk["no_edits"], desk["edits"]]:
             assert run["story_hit"] + run["story_miss"] > 0 and run["home_hit"] + run["home_miss"] > 0, run
+    # The admin's import went through the queue (upload, a worker's dry run, confirm, a worker's import) while
+    # readers read, beside `import_dump` of the same dump under the same readers.
+    queue = results["sqlite"]["50"]["queue"]
+    assert queue["admin"]["stories_per_s"] > 0 and queue["import_dump"]["stories_per_s"] > 0, queue
+    for readers in [queue["admin"]["idle"], queue["admin"]["during"], queue["import_dump"]["during"]]:
+        assert readers["requests"] > 0 and readers["errors"] == 0, readers
+    assert "queue, sqlite, N=50: readers' p99, admin import" in figures
