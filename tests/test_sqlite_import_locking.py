@@ -33,6 +33,12 @@ story = Article.objects.create(headline="Council Meets on Budget", slug="council
 print(story.pk)
 """
 
+CARDS = """
+import json
+from articles.listings import card_stories
+print(json.dumps([story.headline for story in card_stories().filter(status="published")]))
+"""
+
 
 def write_dump(path):
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -123,3 +129,19 @@ def test_postgres_editor_saves_during_an_import(tmp_path):
         story_id = shell(SEED, env)  # the story it made
         saved = desk_keeps_working(tmp_path, env, story_id, lambda: postgres_writing(env["DATABASE_URL"]))
         assert saved.status == 302  # nothing to wait for: the import locks only the rows it writes
+
+
+def test_a_process_started_while_an_import_writes_still_shows_story_cards(tmp_path):
+    """A gunicorn worker replaced (max_requests, a crash, a deploy) while an import holds SQLite's write lock
+    must serve story cards once started, not 500 for its life: Django's check that JSON works used to wait for
+    that lock, give up, and remember "no JSON"."""
+    with site_env("sqlite", tmp_path) as env:
+        manage("import_dump", "fixtures/sample-dump.txt", "--status", "published", env=env)
+        importing = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+        importing.execute("BEGIN IMMEDIATE")  # what an import holds while it writes
+        try:
+            headlines = shell(CARDS, env)
+        finally:
+            importing.execute("ROLLBACK")
+            importing.close()
+    assert len(headlines) == 4 and all(headlines)
