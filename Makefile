@@ -28,13 +28,14 @@ setup: $(VENV)/.installed
 # The development server, and beside it a worker for the background tasks (imports, photo renditions),
 # stopped with it.
 run: setup
-	@$(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@nice -n 10 $(PY) manage.py db_worker --no-reload & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 # A background worker for production, with the environment of `make serve` (DATABASE_URL, ...): run as many
-# as the work needs, on any machine that reaches the database (docs/deploy.md, "Workers").
+# as the work needs, on any machine that reaches the database (docs/deploy.md, "Workers"). At a lower CPU
+# priority (nice 10): on a machine it shares with app servers, readers' pages come first.
 worker: $(VENV)/.installed
-	DJANGO_DEBUG=false $(PY) manage.py db_worker --no-reload
+	DJANGO_DEBUG=false nice -n 10 $(PY) manage.py db_worker --no-reload
 
 # Production: debug off, static files collected (hashed, compressed), gunicorn (settings in gunicorn.conf.py).
 # Needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; migrations are a separate, once-per-release
