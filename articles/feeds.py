@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html_join
 
-from .models import Article, Section
+from .models import Article, Author, Section, bylines_with_authors
 from .text import paragraphs, xml_safe
 
 FEED_LENGTH = 30
@@ -27,7 +27,7 @@ class LatestStoriesFeed(Feed):
         return reverse("articles:feed")
 
     def items(self):
-        return Article.objects.published().select_related("section").newest_first()[:FEED_LENGTH]
+        return stories(Article.objects.published())
 
     def item_title(self, item):
         return item.headline
@@ -53,7 +53,8 @@ class LatestStoriesFeed(Feed):
         return max(item.updated_at, item.published_at)
 
     def item_author_name(self, item):
-        return item.byline or None
+        # The story's authors; a wire story's byline (its agency's credit) as before.
+        return ", ".join(byline.author.name for byline in item.bylines.all()) or item.byline or None
 
     def item_categories(self, item):
         return [item.section.name]
@@ -88,7 +89,7 @@ class SectionFeed(LatestStoriesFeed):
         return reverse("articles:section-feed", kwargs={"section": section.slug})
 
     def items(self, section):
-        return Article.objects.published().in_section(section).select_related("section").newest_first()[:FEED_LENGTH]
+        return stories(Article.objects.published().in_section(section))
 
 
 class SectionAtomFeed(SectionFeed):
@@ -99,6 +100,43 @@ class SectionAtomFeed(SectionFeed):
 
     def feed_url(self, section):
         return reverse("articles:section-atom", kwargs={"section": section.slug})
+
+
+class AuthorFeed(LatestStoriesFeed):
+    """RSS 2.0: the newest published stories of one author."""
+
+    def get_object(self, request, author):
+        return get_object_or_404(Author, slug=author)
+
+    def title(self, author):
+        return f"{settings.SITE_NAME}: {author.name}"
+
+    def description(self, author):
+        return f"The latest stories by {author.name} from {settings.SITE_NAME}."
+
+    def link(self, author):
+        return author.get_absolute_url()
+
+    def feed_url(self, author):
+        return reverse("articles:author-feed", kwargs={"author": author.slug})
+
+    def items(self, author):
+        return stories(Article.objects.published().by_author(author))
+
+
+class AuthorAtomFeed(AuthorFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, author):
+        return self.description(author)
+
+    def feed_url(self, author):
+        return reverse("articles:author-atom", kwargs={"author": author.slug})
+
+
+def stories(published):
+    """A feed's items: the newest of these published stories, with what an item shows of their section and authors."""
+    return published.select_related("section").prefetch_related(bylines_with_authors()).newest_first()[:FEED_LENGTH]
 
 
 def xml_safe_values(values):

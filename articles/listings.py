@@ -1,5 +1,5 @@
-"""The public site's listings: story cards, a section's pages, and the newest stories of every section (the
-home page's groups and each story page's related stories)."""
+"""The public site's listings: story cards, a section's and an author's pages, and the newest stories of every
+section (the home page's groups and each story page's related stories)."""
 
 from datetime import datetime
 
@@ -66,19 +66,40 @@ section_page = CompiledQuery(
 )
 
 
-class SectionListing:
-    """A section's published stories, newest first, as cards, as the paginator slices them (one compiled
-    query a page). The paginator's count is set by the view."""
+# An author's page, as a section's: the author's bylines lead to their stories (index byline_author_stories).
+author_page = CompiledQuery(
+    lambda author, now, page: card_stories().filter(
+        pk__in=Article.objects.published(at=now).by_author(author).newest_first().values("pk")[page]
+    ),
+    int,
+    datetime,
+    slice,
+)
 
-    def __init__(self, section, now, sections):
-        self.section = section
+
+class Listing:
+    """A section's or an author's published stories, newest first, as cards, as the paginator slices them
+    (one compiled query a page: `pages`). The paginator's count is set by the view."""
+
+    pages = None
+
+    def __init__(self, owner, now, sections):
+        self.owner = owner
         self.now = now
         self.sections = sections
 
     def __getitem__(self, page):
-        stories = section_page(self.section.pk, self.now, page)
+        stories = self.pages(self.owner.pk, self.now, page)
         stories.sort(key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
         return as_cards(stories, self.sections)
+
+
+class SectionListing(Listing):
+    pages = section_page
+
+
+class AuthorListing(Listing):
+    pages = author_page
 
 
 def section_fronts(request):

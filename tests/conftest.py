@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from articles import pagecache as page_cache
-from articles.models import Article, Caption, Photo, Section
+from articles.models import Article, Author, Byline, Caption, Photo, Section
 from articles.pagecache import content_changed
 from tests import production
 
@@ -59,6 +59,21 @@ def make_article(section):
         return article
 
     return make
+
+
+@pytest.fixture
+def make_author(db):
+    def make(name="Jane Reporter", **fields):
+        slug = fields.pop("slug", None) or name.lower().replace(" ", "-")
+        return Author.objects.create(name=name, slug=slug, **fields)
+
+    return make
+
+
+def write_bylines(article, *authors):
+    """The story's authors, in this order."""
+    for order, author in enumerate(authors):
+        Byline.objects.create(article=article, author=author, order=order)
 
 
 @pytest.fixture
