@@ -259,9 +259,10 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def reader_site(make_article, section):
-    """A small site for browser tests: stories in two sections, an Arabic one, a correction."""
-    from articles.models import Correction
+def reader_site(make_article, section, make_author, make_photo):
+    """A small site for browser tests: stories in two sections, an Arabic one, a correction, an author with a
+    portrait and links (/authors/jane-reporter/)."""
+    from articles.models import AuthorLink, Correction
 
     europe = Section.objects.get_or_create(slug="europe", defaults={"name": "Europe", "order": 30})[0]
     lead = make_article(
@@ -273,6 +274,14 @@ def reader_site(make_article, section):
     photo = Photo.objects.create(credit="Reuters", alt_text="A flooded street")
     Caption.objects.create(article=lead, photo=photo, text="A flooded street in the port.", is_lead=True)
     Correction.objects.create(article=lead, text="An earlier version misspelled the mayor's name.")
+    jane = make_author(
+        "Jane Reporter",
+        bio="Jane covers the coast and its weather.\n\nShe joined the desk in 2019.",
+        photo=make_photo(name="jane.jpg", alt_text="Jane Reporter, smiling", credit="Staff"),
+    )
+    AuthorLink.objects.create(author=jane, label="Website", url="https://jane.example/")
+    write_bylines(lead, jane, make_author("Omar Haddad"))
+    make_author("Sami Nour")  # no stories yet
     make_article("Storm Season Starts", body="Forecasters expect a busy season.")
     make_article("Summit in Brussels Ends", section=europe, body="Leaders agreed on a budget.")
     make_article(
