@@ -339,7 +339,9 @@ class Author(models.Model):
     """A writer: their bylines link to their page, which lists their published stories."""
 
     name = LineField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True, help_text="Their page's address.")
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="Their page's address (letters a-z, digits, hyphens)."
+    )
     bio = ProseField("short bio", blank=True, help_text="A few sentences, shown on their page.")
     photo = models.ForeignKey(
         "Photo",

@@ -399,3 +399,13 @@ def test_an_author_with_stories_cannot_be_deleted(editor_client, published_artic
     response = editor_client.post(reverse("admin:articles_author_delete", args=[jane.pk]), {"post": "yes"})
     assert Author.objects.filter(pk=jane.pk).exists()
     assert "Cannot delete author" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_author_page_address_is_plain_letters_digits_and_hyphens(editor_client):
+    data = {"name": "ليلى حسن", "slug": "ليلى-حسن", "links-TOTAL_FORMS": 0, "links-INITIAL_FORMS": 0}
+    response = editor_client.post(reverse("admin:articles_author_add"), data)
+    assert response.status_code == 200 and "slug" in response.context["adminform"].form.errors
+    data["slug"] = "layla-hassan"
+    assert editor_client.post(reverse("admin:articles_author_add"), data).status_code == 302
+    assert Author.objects.get(slug="layla-hassan").name == "ليلى حسن"

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(allow_unicode=True, help_text="Their page's address.", max_length=100, unique=True)),
+                ('slug', models.SlugField(help_text="Their page's address (letters a-z, digits, hyphens).", max_length=100, unique=True)),
                 ('bio', models.TextField(blank=True, help_text='A few sentences, shown on their page.', verbose_name='short bio')),
                 ('photo', models.ForeignKey(blank=True, help_text='A portrait, shown on their page; it needs alt text.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='authors', to='articles.photo')),
             ],
