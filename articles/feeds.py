@@ -70,68 +70,60 @@ class LatestStoriesAtomFeed(LatestStoriesFeed):
         return reverse("articles:atom")
 
 
-class SectionFeed(LatestStoriesFeed):
-    """RSS 2.0: the newest published stories of one section."""
+class ListingFeed(LatestStoriesFeed):
+    """RSS 2.0: the newest published stories of one section or author, found by the slug in the URL's `kwarg`;
+    `url_name` is the feed's own URL."""
 
-    def get_object(self, request, section):
-        return get_object_or_404(Section, slug=section)
+    model = kwarg = url_name = None
 
-    def title(self, section):
-        return f"{settings.SITE_NAME}: {section.name}"
+    def get_object(self, request, **kwargs):
+        return get_object_or_404(self.model, slug=kwargs[self.kwarg])
+
+    def title(self, owner):
+        return f"{settings.SITE_NAME}: {owner.name}"
+
+    def link(self, owner):
+        return owner.get_absolute_url()
+
+    def feed_url(self, owner):
+        return reverse(self.url_name, kwargs={self.kwarg: owner.slug})
+
+
+class ListingAtomFeed:
+    """The Atom feed of a ListingFeed: `class SectionAtomFeed(ListingAtomFeed, SectionFeed)`."""
+
+    feed_type = Atom1Feed
+
+    def subtitle(self, owner):
+        return self.description(owner)
+
+
+class SectionFeed(ListingFeed):
+    model, kwarg, url_name = Section, "section", "articles:section-feed"
 
     def description(self, section):
         return f"The latest {section.name} stories from {settings.SITE_NAME}."
-
-    def link(self, section):
-        return section.get_absolute_url()
-
-    def feed_url(self, section):
-        return reverse("articles:section-feed", kwargs={"section": section.slug})
 
     def items(self, section):
         return stories(Article.objects.published().in_section(section))
 
 
-class SectionAtomFeed(SectionFeed):
-    feed_type = Atom1Feed
-
-    def subtitle(self, section):
-        return self.description(section)
-
-    def feed_url(self, section):
-        return reverse("articles:section-atom", kwargs={"section": section.slug})
+class SectionAtomFeed(ListingAtomFeed, SectionFeed):
+    url_name = "articles:section-atom"
 
 
-class AuthorFeed(LatestStoriesFeed):
-    """RSS 2.0: the newest published stories of one author."""
-
-    def get_object(self, request, author):
-        return get_object_or_404(Author, slug=author)
-
-    def title(self, author):
-        return f"{settings.SITE_NAME}: {author.name}"
+class AuthorFeed(ListingFeed):
+    model, kwarg, url_name = Author, "author", "articles:author-feed"
 
     def description(self, author):
         return f"The latest stories by {author.name} from {settings.SITE_NAME}."
-
-    def link(self, author):
-        return author.get_absolute_url()
-
-    def feed_url(self, author):
-        return reverse("articles:author-feed", kwargs={"author": author.slug})
 
     def items(self, author):
         return stories(Article.objects.published().by_author(author))
 
 
-class AuthorAtomFeed(AuthorFeed):
-    feed_type = Atom1Feed
-
-    def subtitle(self, author):
-        return self.description(author)
-
-    def feed_url(self, author):
-        return reverse("articles:author-atom", kwargs={"author": author.slug})
+class AuthorAtomFeed(ListingAtomFeed, AuthorFeed):
+    url_name = "articles:author-atom"
 
 
 def stories(published):

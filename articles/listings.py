@@ -7,7 +7,7 @@ from django.db.models import FETCH_PEERS
 
 from . import pagecache
 from .compiled import CompiledQuery
-from .models import Article
+from .models import Article, ArticleQuerySet
 from .pagecache import sections_for
 
 STORIES_PER_SECTION_ON_HOME = 4
@@ -51,30 +51,28 @@ def as_cards(stories, sections):
     return stories
 
 
-# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
-# (index-only, so deep pages stay fast), then those stories by primary key (with the listing's filters
-# repeated, SQLite scanned the whole section instead). Compiled once per process (articles/compiled.py):
-# Django took longer to build and compile it than the database takes to answer it (2-3 ms of CPU a
-# request, 60-90% of an uncached section page's).
-section_page = CompiledQuery(
-    lambda section, now, page: card_stories().filter(
-        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
-    ),
-    int,
-    datetime,
-    slice,
-)
+def listing_pages(stories):
+    """One page of a listing in one query: the page's ids, skipped to over the listing index alone (index-only,
+    so deep pages stay fast), then those stories by primary key (with the listing's filters repeated, SQLite
+    scanned the whole section instead). `stories(published, owner)` narrows the published stories to the
+    listing's (a section's, an author's).
+
+    Compiled once per process (articles/compiled.py): Django took longer to build and compile it than the
+    database takes to answer it (2-3 ms of CPU a request, 60-90% of an uncached section page's).
+    """
+    return CompiledQuery(
+        lambda owner, now, page: card_stories().filter(
+            pk__in=stories(Article.objects.published(at=now), owner).newest_first().values("pk")[page]
+        ),
+        int,
+        datetime,
+        slice,
+    )
 
 
-# An author's page, as a section's: the author's bylines lead to their stories (index byline_author_stories).
-author_page = CompiledQuery(
-    lambda author, now, page: card_stories().filter(
-        pk__in=Article.objects.published(at=now).by_author(author).newest_first().values("pk")[page]
-    ),
-    int,
-    datetime,
-    slice,
-)
+section_page = listing_pages(ArticleQuerySet.in_section)
+# An author's bylines lead to their stories (index byline_author_stories).
+author_page = listing_pages(ArticleQuerySet.by_author)
 
 
 class Listing:
