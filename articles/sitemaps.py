@@ -48,8 +48,5 @@ class AuthorSitemap(Sitemap):
         # An author without a published story has a page, but nothing for search engines yet.
         return Author.objects.with_published_stories().only("slug").order_by("pk")
 
-    def lastmod(self, author):
-        return author.latest
-
 
 sitemaps = {"home": HomeSitemap, "sections": SectionSitemap, "authors": AuthorSitemap, "articles": ArticleSitemap}

@@ -375,6 +375,16 @@ def test_a_reporter_bylines_their_draft_but_only_editors_manage_authors(
 
 
 @pytest.mark.django_db
+def test_a_reporter_cannot_change_the_authors_of_a_published_story(
+    reporter_client, editor_client, published_article, jane
+):
+    data = load_change_form(editor_client, change_url(published_article))  # as an editor's form would send them
+    data |= {"bylines-TOTAL_FORMS": "1", "bylines-0-author": str(jane.pk), "bylines-0-order": "0"}
+    assert reporter_client.post(change_url(published_article), data).status_code == 403
+    assert not published_article.bylines.exists()
+
+
+@pytest.mark.django_db
 def test_an_author_portrait_needs_alt_text(editor_client):
     photo = Photo.objects.create(credit="Staff")
     from tests.photos import image_bytes, upload

@@ -29,6 +29,7 @@ MAX_QUERIES = {
     "/feed/": (2, 2),
     "/world/feed/atom/": (3, 3),
     "/sitemap-articles.xml": (2, 2),
+    "/sitemap-authors.xml": (2, 2),
     "/news-sitemap.xml": (1, 1),
 }
 
