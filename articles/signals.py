@@ -64,7 +64,8 @@ def photo_changed(sender, instance, **kwargs):
 
 
 def remember_author(sender, instance, **kwargs):
-    instance._slug_before = Author.objects.filter(pk=instance.pk).values_list("slug", flat=True).first()
+    slugs = Author.objects.filter(pk=instance.pk).values_list("slug", flat=True) if instance.pk else []
+    instance._slug_before = next(iter(slugs), None)
 
 
 def author_changed(sender, instance, **kwargs):
