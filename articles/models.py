@@ -115,7 +115,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(section=section)
 
     def by_author(self, author):
-        return self.filter(bylines__author=author)
+        # The author's stories as a list to look up in (from byline_author_stories), not a join: a listing then
+        # walks article_listing newest first, index-only. A join let SQLite read each story's row for its
+        # status and time, which it keeps after the body, in the row's overflow pages (0.1-0.9 s a page).
+        return self.filter(pk__in=Byline.objects.filter(author=author).values("article_id"))
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -329,7 +332,7 @@ def content_hash(headline, captions, paragraphs):
 class AuthorQuerySet(models.QuerySet):
     def with_published_stories(self):
         """Authors of at least one story readers can see (each found by its first: no author's whole list is read)."""
-        return self.filter(Exists(Article.objects.published().by_author(OuterRef("pk"))))
+        return self.filter(Exists(Article.objects.published().filter(bylines__author=OuterRef("pk"))))
 
 
 class Author(models.Model):
