@@ -21,6 +21,7 @@ from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, AuthorListin
 from .models import (
     Article,
     Author,
+    AuthorLink,
     Byline,
     Caption,
     Correction,
@@ -88,6 +89,9 @@ published_story = CompiledQuery(
 story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
 # Its authors, in their order.
 story_bylines = CompiledQuery(lambda article: Byline.objects.filter(article=article).select_related("author"), int)
+# An author's page: the author with their portrait, and their links.
+author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).select_related("photo"), str)
+author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
 
 
 @conditional
@@ -134,8 +138,9 @@ class AuthorView(ListView):
     paginate_by = SectionView.paginate_by
 
     def get_queryset(self):
-        authors = Author.objects.select_related("photo").prefetch_related("links")
-        self.author = get_object_or_404(authors, slug=self.kwargs["author"])
+        self.author = next(iter(author_by_slug(self.kwargs["author"])), None)
+        if self.author is None:
+            raise Http404("No such author.")
         return AuthorListing(self.author, timezone.now(), sections_for(self.request))
 
     def get_paginator(self, listing, *args, **kwargs):
@@ -145,13 +150,15 @@ class AuthorView(ListView):
 
     def get_context_data(self, **kwargs):
         url = self.request.build_absolute_uri(self.author.get_absolute_url())
+        links = author_links(self.author.pk)
         return super().get_context_data(
             author=self.author,
+            links=links,
             canonical_url=url,
             structured_data={
                 "@context": "https://schema.org",
                 "@type": "ProfilePage",
-                "mainEntity": person(self.author, url, [link.url for link in self.author.links.all()]),
+                "mainEntity": person(self.author, url, [link.url for link in links]),
             },
             **kwargs,
         )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from articles import listings, views
 from articles.compiled import CompiledQuery
-from articles.models import Article, Byline, Caption, Correction, Photo
+from articles.models import Article, Author, AuthorLink, Byline, Caption, Correction, Photo
 
 from .conftest import write_bylines
 
@@ -61,6 +61,21 @@ def test_bylines_come_with_their_authors_in_order(published_article, make_author
     assert same(bylines, list(Byline.objects.filter(article=published_article).select_related("author")))
     assert [b.author.name for b in bylines] == ["Writer 2", "Writer 1", "Writer 0"]
     assert views.published_story(published_article.slug, timezone.now())[0].has_authors is True
+
+
+@pytest.mark.django_db
+def test_an_author_is_found_by_slug_with_their_portrait_and_links_in_order(make_author, make_photo):
+    author = make_author("Jane Reporter", photo=make_photo())
+    make_author("Omar Haddad")
+    for order in [2, 0, 1]:
+        AuthorLink.objects.create(author=author, label=f"Link {order}", url=f"https://example.com/{order}", order=order)
+    found = views.author_by_slug("jane-reporter")
+    assert same(found, list(Author.objects.filter(slug="jane-reporter").select_related("photo")))
+    assert found[0].photo.alt_text == "Boats in a flooded harbour"  # fetched with the author: no query
+    assert views.author_by_slug("nobody") == []
+    links = views.author_links(author.pk)
+    assert same(links, list(AuthorLink.objects.filter(author=author)))
+    assert [link.label for link in links] == ["Link 0", "Link 1", "Link 2"]
 
 
 @pytest.mark.django_db
