@@ -419,3 +419,17 @@ def test_an_author_page_address_is_plain_letters_digits_and_hyphens(editor_clien
     data["slug"] = "layla-hassan"
     assert editor_client.post(reverse("admin:articles_author_add"), data).status_code == 302
     assert Author.objects.get(slug="layla-hassan").name == "ليلى حسن"
+
+
+@pytest.mark.django_db
+def test_a_preview_link_shows_the_authors_of_its_revision(client, editor_client, draft_article, jane, omar):
+    from tests.test_admin_preview import share
+
+    save_with_authors(editor_client, draft_article, jane)
+    url, _ = share(editor_client, draft_article)
+    save_with_authors(editor_client, draft_article, omar)  # a later revision, with another author
+
+    page = text_of(client.get(url))
+    assert ">Jane Reporter</a>" in byline_of(page) and "Omar Haddad" not in page
+    preview = text_of(editor_client.get(reverse("admin:articles_article_preview", args=[draft_article.pk])))
+    assert ">Omar Haddad</a>" in byline_of(preview)  # the desk's own preview: the story as it is now
