@@ -433,3 +433,20 @@ def test_a_preview_link_shows_the_authors_of_its_revision(client, editor_client,
     assert ">Jane Reporter</a>" in byline_of(page) and "Omar Haddad" not in page
     preview = text_of(editor_client.get(reverse("admin:articles_article_preview", args=[draft_article.pk])))
     assert ">Omar Haddad</a>" in byline_of(preview)  # the desk's own preview: the story as it is now
+
+
+@pytest.mark.django_db
+def test_a_deleted_story_is_recovered_with_its_authors(client, editor_client, published_article, jane, omar):
+    from tests.test_admin_revisions import submit_shown_form
+
+    write_bylines(published_article, omar, jane)  # never saved in the admin: no revision before the delete
+    editor_client.post(reverse("admin:articles_article_delete", args=[published_article.pk]), {"post": "yes"})
+    assert not Byline.objects.exists()
+
+    [deleted] = Version.objects.get_deleted(Article)
+    url = reverse("admin:articles_article_recover", args=[deleted.pk])
+    assert submit_shown_form(editor_client, url).status_code == 302
+
+    recovered = Article.objects.get(pk=published_article.pk)
+    assert [b.author for b in recovered.bylines.all()] == [omar, jane]
+    assert published_article.headline in text_of(client.get(jane.get_absolute_url()))
