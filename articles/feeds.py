@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html_join
 
-from .models import Article, Section
+from .models import Article, Author, Section, bylines_with_authors
 from .text import paragraphs, xml_safe
 
 FEED_LENGTH = 30
@@ -27,7 +27,7 @@ class LatestStoriesFeed(Feed):
         return reverse("articles:feed")
 
     def items(self):
-        return Article.objects.published().select_related("section").newest_first()[:FEED_LENGTH]
+        return stories(Article.objects.published())
 
     def item_title(self, item):
         return item.headline
@@ -53,7 +53,8 @@ class LatestStoriesFeed(Feed):
         return max(item.updated_at, item.published_at)
 
     def item_author_name(self, item):
-        return item.byline or None
+        # The story's authors; a wire story's byline (its agency's credit) as before.
+        return ", ".join(byline.author.name for byline in item.bylines.all()) or item.byline or None
 
     def item_categories(self, item):
         return [item.section.name]
@@ -69,36 +70,65 @@ class LatestStoriesAtomFeed(LatestStoriesFeed):
         return reverse("articles:atom")
 
 
-class SectionFeed(LatestStoriesFeed):
-    """RSS 2.0: the newest published stories of one section."""
+class ListingFeed(LatestStoriesFeed):
+    """RSS 2.0: the newest published stories of one section or author, found by the slug in the URL's `kwarg`;
+    `url_name` is the feed's own URL."""
 
-    def get_object(self, request, section):
-        return get_object_or_404(Section, slug=section)
+    model = kwarg = url_name = None
 
-    def title(self, section):
-        return f"{settings.SITE_NAME}: {section.name}"
+    def get_object(self, request, **kwargs):
+        return get_object_or_404(self.model, slug=kwargs[self.kwarg])
+
+    def title(self, owner):
+        return f"{settings.SITE_NAME}: {owner.name}"
+
+    def link(self, owner):
+        return owner.get_absolute_url()
+
+    def feed_url(self, owner):
+        return reverse(self.url_name, kwargs={self.kwarg: owner.slug})
+
+
+class ListingAtomFeed:
+    """The Atom feed of a ListingFeed: `class SectionAtomFeed(ListingAtomFeed, SectionFeed)`."""
+
+    feed_type = Atom1Feed
+
+    def subtitle(self, owner):
+        return self.description(owner)
+
+
+class SectionFeed(ListingFeed):
+    model, kwarg, url_name = Section, "section", "articles:section-feed"
 
     def description(self, section):
         return f"The latest {section.name} stories from {settings.SITE_NAME}."
 
-    def link(self, section):
-        return section.get_absolute_url()
-
-    def feed_url(self, section):
-        return reverse("articles:section-feed", kwargs={"section": section.slug})
-
     def items(self, section):
-        return Article.objects.published().in_section(section).select_related("section").newest_first()[:FEED_LENGTH]
+        return stories(Article.objects.published().in_section(section))
 
 
-class SectionAtomFeed(SectionFeed):
-    feed_type = Atom1Feed
+class SectionAtomFeed(ListingAtomFeed, SectionFeed):
+    url_name = "articles:section-atom"
 
-    def subtitle(self, section):
-        return self.description(section)
 
-    def feed_url(self, section):
-        return reverse("articles:section-atom", kwargs={"section": section.slug})
+class AuthorFeed(ListingFeed):
+    model, kwarg, url_name = Author, "author", "articles:author-feed"
+
+    def description(self, author):
+        return f"The latest stories by {author.name} from {settings.SITE_NAME}."
+
+    def items(self, author):
+        return stories(Article.objects.published().by_author(author))
+
+
+class AuthorAtomFeed(ListingAtomFeed, AuthorFeed):
+    url_name = "articles:author-atom"
+
+
+def stories(published):
+    """A feed's items: the newest of these published stories, with what an item shows of their section and authors."""
+    return published.select_related("section").prefetch_related(bylines_with_authors()).newest_first()[:FEED_LENGTH]
 
 
 def xml_safe_values(values):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from reversion.models import Revision, Version
 
-from .models import Article, Caption
+from .models import Article, Author, Byline, Caption
 
 # Fields that change on every save and tell an editor nothing.
 IGNORED_FIELDS = {"updated_at", "version", "import_hash", "source_key"}
@@ -49,20 +49,33 @@ def caption_lines(captions):
     )
 
 
-def revision_state(version):
-    """The story and its captions as they were in the revision of this Version (unsaved instances)."""
+def revision_state(version, model=Caption):
+    """The story and its captions (or its other followed objects, `model`'s: its bylines) as they were in the
+    revision of this Version (unsaved instances)."""
     versions = list(version.revision.version_set.all())
     article = version._object_version.object
-    captions = [
-        caption
-        for caption in (v._object_version.object for v in versions if v._model is Caption)
-        if caption.article_id == article.pk
+    related = [
+        obj for obj in (v._object_version.object for v in versions if v._model is model) if obj.article_id == article.pk
     ]
-    return article, captions
+    return article, related
 
 
-def state_fields(article, captions):
+def author_names(bylines):
+    """A revision's authors, in order, by name (an author deleted since by number)."""
+    names = dict(Author.objects.filter(pk__in=[b.author_id for b in bylines]).values_list("pk", "name"))
+    ordered = sorted(bylines, key=lambda b: (b.order, b.pk or 0))
+    return ", ".join(names.get(b.author_id, f"author {b.author_id}") for b in ordered)
+
+
+def revision_fields(version):
+    """The story as it was in this Version's revision, with its authors and captions: {label: text}."""
+    article, captions = revision_state(version)
+    return state_fields(article, captions, revision_state(version, Byline)[1])
+
+
+def state_fields(article, captions, bylines=()):
     fields = article_fields(article)
+    fields["Authors"] = author_names(bylines)
     fields["Captions"] = caption_lines(captions)
     return fields
 
@@ -109,7 +122,7 @@ def word_diff(before, after):
 
 # What a deleted story is recovered with: everything that is deleted with it (on_delete=CASCADE) and that
 # readers or editors would miss. Preview links are left out on purpose: a deletion ends them.
-RECOVERED_WITH_STORY = ["captions", "corrections", "redirects"]
+RECOVERED_WITH_STORY = ["captions", "bylines", "corrections", "redirects"]
 
 
 def record_before_delete(articles, user):

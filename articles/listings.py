@@ -1,5 +1,5 @@
-"""The public site's listings: story cards, a section's pages, and the newest stories of every section (the
-home page's groups and each story page's related stories)."""
+"""The public site's listings: story cards, a section's and an author's pages, and the newest stories of every
+section (the home page's groups and each story page's related stories)."""
 
 from datetime import datetime
 
@@ -7,7 +7,7 @@ from django.db.models import FETCH_PEERS
 
 from . import pagecache
 from .compiled import CompiledQuery
-from .models import Article
+from .models import Article, ArticleQuerySet
 from .pagecache import sections_for
 
 STORIES_PER_SECTION_ON_HOME = 4
@@ -51,34 +51,53 @@ def as_cards(stories, sections):
     return stories
 
 
-# One page of a section's listing in one query: the page's ids, skipped to over the listing index alone
-# (index-only, so deep pages stay fast), then those stories by primary key (with the listing's filters
-# repeated, SQLite scanned the whole section instead). Compiled once per process (articles/compiled.py):
-# Django took longer to build and compile it than the database takes to answer it (2-3 ms of CPU a
-# request, 60-90% of an uncached section page's).
-section_page = CompiledQuery(
-    lambda section, now, page: card_stories().filter(
-        pk__in=Article.objects.published(at=now).in_section(section).newest_first().values("pk")[page]
-    ),
-    int,
-    datetime,
-    slice,
-)
+def listing_pages(stories):
+    """One page of a listing in one query: the page's ids, skipped to over the listing index alone (index-only,
+    so deep pages stay fast), then those stories by primary key (with the listing's filters repeated, SQLite
+    scanned the whole section instead). `stories(published, owner)` narrows the published stories to the
+    listing's (a section's, an author's).
+
+    Compiled once per process (articles/compiled.py): Django took longer to build and compile it than the
+    database takes to answer it (2-3 ms of CPU a request, 60-90% of an uncached section page's).
+    """
+    return CompiledQuery(
+        lambda owner, now, page: card_stories().filter(
+            pk__in=stories(Article.objects.published(at=now), owner).newest_first().values("pk")[page]
+        ),
+        int,
+        datetime,
+        slice,
+    )
 
 
-class SectionListing:
-    """A section's published stories, newest first, as cards, as the paginator slices them (one compiled
-    query a page). The paginator's count is set by the view."""
+section_page = listing_pages(ArticleQuerySet.in_section)
+# An author's bylines lead to their stories (index byline_author_stories).
+author_page = listing_pages(ArticleQuerySet.by_author)
 
-    def __init__(self, section, now, sections):
-        self.section = section
+
+class Listing:
+    """A section's or an author's published stories, newest first, as cards, as the paginator slices them
+    (one compiled query a page: `pages`). The paginator's count is set by the view."""
+
+    pages = None
+
+    def __init__(self, owner, now, sections):
+        self.owner = owner
         self.now = now
         self.sections = sections
 
     def __getitem__(self, page):
-        stories = section_page(self.section.pk, self.now, page)
+        stories = self.pages(self.owner.pk, self.now, page)
         stories.sort(key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
         return as_cards(stories, self.sections)
+
+
+class SectionListing(Listing):
+    pages = section_page
+
+
+class AuthorListing(Listing):
+    pages = author_page
 
 
 def section_fronts(request):

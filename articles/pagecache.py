@@ -14,7 +14,9 @@ The scopes, and what bumps them (`scopes_for`, the one place that decides):
   to a story that readers can see or that is scheduled, before or after the change.
 - "front:<section slug>": the story pages of a section, for their related stories (the section's newest).
   A change to a story among its section's newest, or one entering or leaving them.
-- "story:<path>": one story's page. A change to that story, its captions, photos or corrections.
+- "story:<path>": one story's page. A change to that story, its captions, photos, corrections or bylines.
+- "author:<slug>": an author's page and feeds, besides "site" (their stories). A change to the author (name,
+  slug, bio, photo, links), which also goes stale on their stories' pages.
 A draft that was not public and is not now changes nothing readers see: it bumps nothing.
 
 An embargo lifts without any save: no page or kept value is kept past the next embargo's time.
@@ -67,6 +69,14 @@ def listing_scopes(request, kwargs):
 
 def story_page_scopes(request, kwargs):
     return (ALL, front_scope(kwargs["section"]), story_scope(request.path))
+
+
+def author_scope(slug):
+    return f"author:{slug}"
+
+
+def author_page_scopes(request, kwargs):
+    return (ALL, SITE, author_scope(kwargs["author"]))
 
 
 # Reading.
@@ -132,9 +142,10 @@ def story_states(articles):
     return [StoryState(*row) for row in articles.values_list(*StoryState._fields)]
 
 
-def content_changed(stories=(), *, everything=False, using=None):
-    """Make readers' pages that show these stories (StoryStates, before and after the change) stale, on
-    every process, once the change commits; with `everything`, every page.
+def content_changed(stories=(), *, everything=False, authors=(), using=None):
+    """Make readers' pages that show these stories (StoryStates, before and after the change) and these
+    authors (slugs, before and after) stale, on every process, once the change commits; with `everything`,
+    every page.
 
     Every way of changing what readers see calls this: model signals (below) for saves and deletes, and
     code that writes without them (the importer). Until the commit, this process's own requests skip
@@ -150,10 +161,10 @@ def content_changed(stories=(), *, everything=False, using=None):
         (func for sids, func, _ in conn.run_on_commit if isinstance(func, PendingChange) and sids <= savepoints), None
     )
     if pending is not None and conn.in_atomic_block:
-        pending.add(stories, everything)
+        pending.add(stories, everything, authors)
         return
     pending = PendingChange(using)
-    pending.add(stories, everything)
+    pending.add(stories, everything, authors)
     transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
@@ -174,30 +185,35 @@ class PendingChange:
         self.using = using
         self.stories = []
         self.everything = False
+        self.authors = set()
 
-    def add(self, stories, everything):
+    def add(self, stories, everything, authors):
         self.stories.extend(stories)
         self.everything = self.everything or everything
+        self.authors.update(authors)
 
     def __call__(self):
         global _uncommitted
         try:
-            bump(scopes_for(self.stories, everything=self.everything))
+            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors))
             _recent.clear()  # this process sees its own change at once
         except Exception:  # noqa: BLE001 -- the change is committed: say so loudly, don't fail the request
             log.exception("could not invalidate readers' pages; they follow within DJANGO_PAGE_CACHE_SECONDS")
         _uncommitted = 0
 
 
-def scopes_for(stories, *, everything=False):
-    """The scopes whose pages show any of these story states: the one rule of what a change invalidates."""
+def scopes_for(stories, *, everything=False, authors=()):
+    """The scopes whose pages show any of these story states or authors: the one rule of what a change
+    invalidates."""
     if everything or len(stories) > MANY_STORIES:
         return {ALL}
+    # An author's page shows them even without a published story (their bio): it is theirs to bump.
+    scopes = {author_scope(slug) for slug in authors}
     now = timezone.now()
     shown = [story for story in stories if publication_state(story.status, story.published_at, now)]
     if not shown:
-        return set()  # drafts, stories in review, withdrawn ones: no reader saw them before or sees them now
-    scopes = {SITE}
+        return scopes  # drafts, stories in review, withdrawn ones: no reader saw them before or sees them now
+    scopes.add(SITE)
     slugs = dict(Section.objects.filter(pk__in={story.section_id for story in shown}).values_list("pk", "slug"))
     fronts = {}
     for story in shown:
@@ -405,24 +421,28 @@ def sections_for(request):
 
 
 def section_count(request, section):
-    """How many published stories a section has, for its pages' "Page 3 of 1,361".
+    """How many published stories a section has, for its pages' "Page 3 of 1,361"."""
+    return listing_count(request, section.pk, Article.objects.in_section(section))
+
+
+def author_count(request, author):
+    """How many published stories an author has, for their pages."""
+    return listing_count(request, f"author-{author.pk}", Article.objects.by_author(author))
+
+
+def listing_count(request, name, stories):
+    """How many of `stories` (a listing's, whatever their status) are published, under `name`.
 
     Counted once per site version rather than on every request: on a section of 90,000 stories the
     count costs more than the rest of its page. Like a cached page, a count is not trusted past the
-    section's next embargo (a story appears without a save), and without the cache it is counted afresh.
+    listing's next embargo (a story appears without a save), and without the cache it is counted afresh.
     """
-
-    def count():
-        return Article.objects.published().in_section(section).count()
-
-    key = f"count:{site_version(request)}:{section.pk}"
+    key = f"count:{site_version(request)}:{name}"
     cached = from_cache("get", key)
     if cached is not None and (cached[1] is None or timezone.now() < cached[1]):
         return cached[0]
     # The next embargo first: one that lifts while counting makes the count stale at once, never later.
-    release = (
-        Article.objects.embargoed().in_section(section).order_by("published_at").values_list("published_at", flat=True)
-    ).first()
-    stories = count()
-    from_cache("set", key, (stories, release), timeout=COUNT_SECONDS)
-    return stories
+    release = stories.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
+    count = stories.published().count()
+    from_cache("set", key, (count, release), timeout=COUNT_SECONDS)
+    return count

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from . import history
-from .models import PreviewLink
+from .models import Byline, PreviewLink
 from .views import story_context
 from .workflow import link_is_live
 
@@ -26,15 +26,17 @@ def shared_preview_url(link):
     return reverse("articles:shared-preview", kwargs={"token": token})
 
 
-def preview_page(request, article, captions=None, **context):
+def preview_page(request, article, captions=None, bylines=None, **context):
     """The story page as readers would see it, never indexed nor passed on as a referrer.
 
-    `captions` are a revision's (unsaved) captions; None shows the story's stored ones. This is the one place
-    a preview hands its captions to the story page.
+    `captions` and `bylines` are a revision's (unsaved); None shows the story's stored ones. This is the one
+    place a preview hands them to the story page.
     """
     if captions is not None:
         captions = sorted(captions, key=lambda caption: (caption.order, caption.pk))
-    page = story_context(request, article, captions) | context
+    if bylines is not None:
+        bylines = sorted(bylines, key=lambda byline: (byline.order, byline.pk))
+    page = story_context(request, article, captions, bylines) | context
     return unlisted(TemplateResponse(request, "articles/detail.html", page))
 
 
@@ -59,4 +61,5 @@ def shared_preview(request, token):
     if version is None:
         raise Http404("No such preview.")
     article, captions = history.revision_state(version)
-    return preview_page(request, article, captions, preview=link)
+    bylines = history.revision_state(version, Byline)[1]
+    return preview_page(request, article, captions, bylines, preview=link)

@@ -8,7 +8,20 @@ Code that writes without signals (the importer's bulk writes) calls pagecache.st
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from .models import PUBLIC, Article, Caption, Correction, Photo, Redirect, Section, publication_state, story_path
+from .models import (
+    PUBLIC,
+    Article,
+    Author,
+    AuthorLink,
+    Byline,
+    Caption,
+    Correction,
+    Photo,
+    Redirect,
+    Section,
+    publication_state,
+    story_path,
+)
 from .pagecache import StoryState, content_changed, story_states
 
 
@@ -46,7 +59,23 @@ def caption_or_correction_changed(sender, instance, **kwargs):
 
 
 def photo_changed(sender, instance, **kwargs):
-    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)))
+    authors = Author.objects.filter(photo=instance.pk).values_list("slug", flat=True)
+    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)), authors=list(authors))
+
+
+def remember_author(sender, instance, **kwargs):
+    slugs = Author.objects.filter(pk=instance.pk).values_list("slug", flat=True) if instance.pk else []
+    instance._slug_before = next(iter(slugs), None)
+
+
+def author_changed(sender, instance, **kwargs):
+    """Their page (under the slug before and after), and their stories' pages, which show their name."""
+    slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
+    content_changed(story_states(Article.objects.by_author(instance.pk)), authors=slugs)
+
+
+def author_link_changed(sender, instance, **kwargs):
+    content_changed(authors=Author.objects.filter(pk=instance.author_id).values_list("slug", flat=True))
 
 
 def section_changed(sender, instance, **kwargs):
@@ -58,10 +87,16 @@ def connect():
     pre_delete.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-delete")
     post_save.connect(story_saved, sender=Article, dispatch_uid="articles-story-saved")
     post_delete.connect(story_deleted, sender=Article, dispatch_uid="articles-story-deleted")
-    for model in (Caption, Correction):
+    for model in (Caption, Correction, Byline):
         post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-s")
         post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-d")
     post_save.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-saved")
     pre_delete.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-deleted")
+    pre_save.connect(remember_author, sender=Author, dispatch_uid="articles-author-before-save")
+    post_save.connect(author_changed, sender=Author, dispatch_uid="articles-author-saved")
+    # Before: the author's bylines protect them, but a deleted author takes their page with them.
+    pre_delete.connect(author_changed, sender=Author, dispatch_uid="articles-author-deleted")
+    post_save.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-saved")
+    post_delete.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-deleted")
     post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
     post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Article, Section
+from .models import Article, Author, Section
 
 
 class HomeSitemap(Sitemap):
@@ -40,4 +40,13 @@ class ArticleSitemap(Sitemap):
         return max(item.updated_at, item.published_at)
 
 
-sitemaps = {"home": HomeSitemap, "sections": SectionSitemap, "articles": ArticleSitemap}
+class AuthorSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        # An author without a published story has a page, but nothing for search engines yet.
+        return Author.objects.with_published_stories().only("slug").order_by("pk")
+
+
+sitemaps = {"home": HomeSitemap, "sections": SectionSitemap, "authors": AuthorSitemap, "articles": ArticleSitemap}

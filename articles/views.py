@@ -17,8 +17,21 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, SectionListing, section_fronts
-from .models import Article, Caption, Correction, Photo, Redirect, Section, captions_with_photos, lead_of
+from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, AuthorListing, SectionListing, section_fronts
+from .models import (
+    Article,
+    Author,
+    AuthorLink,
+    Byline,
+    Caption,
+    Correction,
+    Photo,
+    Redirect,
+    Section,
+    bylines_with_authors,
+    captions_with_photos,
+    lead_of,
+)
 from .pagecache import sections_for
 from .photos import renditions
 from .text import xml_safe
@@ -61,8 +74,11 @@ published_story = CompiledQuery(
     lambda slug, now: (
         Article.objects.published(at=now)
         .filter(slug=slug)
-        # Few stories are ever corrected: knowing which saves the others a query.
-        .annotate(corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))))
+        # Few stories are ever corrected, and wire stories have no authors: knowing which saves the others a query.
+        .annotate(
+            corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))),
+            has_authors=Exists(Byline.objects.filter(article=OuterRef("pk"))),
+        )
         .order_by()
     ),
     str,
@@ -71,6 +87,11 @@ published_story = CompiledQuery(
 # Its captions, with their photos, in their order: as a query of its own, compiled, this cost the story page
 # less than reading them with the story (as JSON) or prefetch_related() did.
 story_captions = CompiledQuery(lambda article: Caption.objects.filter(article=article).select_related("photo"), int)
+# Its authors, in their order.
+story_bylines = CompiledQuery(lambda article: Byline.objects.filter(article=article).select_related("author"), int)
+# An author's page: the author with their portrait, and their links.
+author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).select_related("photo"), str)
+author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
 
 
 @conditional
@@ -110,6 +131,48 @@ class SectionView(ListView):
 
 
 @conditional
+class AuthorView(ListView):
+    """An author's page: who they are, and their published stories, newest first, paginated as a section's."""
+
+    template_name = "articles/author.html"
+    paginate_by = SectionView.paginate_by
+
+    def get_queryset(self):
+        self.author = next(iter(author_by_slug(self.kwargs["author"])), None)
+        if self.author is None:
+            raise Http404("No such author.")
+        return AuthorListing(self.author, timezone.now(), sections_for(self.request))
+
+    def get_paginator(self, listing, *args, **kwargs):
+        paginator = super().get_paginator(listing, *args, **kwargs)
+        paginator.count = pagecache.author_count(self.request, self.author)  # as SectionView's
+        return paginator
+
+    def get_context_data(self, **kwargs):
+        url = self.request.build_absolute_uri(self.author.get_absolute_url())
+        links = author_links(self.author.pk)
+        return super().get_context_data(
+            author=self.author,
+            links=links,
+            canonical_url=url,
+            structured_data={
+                "@context": "https://schema.org",
+                "@type": "ProfilePage",
+                "mainEntity": person(self.author, url, [link.url for link in links]),
+            },
+            **kwargs,
+        )
+
+
+def person(author, url, links=()):
+    """JSON-LD Person, for an author's page (with their links elsewhere) and the stories they wrote."""
+    data = {"@type": "Person", "name": author.name, "url": url}
+    if links:
+        data["sameAs"] = list(links)
+    return data
+
+
+@conditional
 class ArticleDetailView(TemplateView):
     """A published story at its one canonical URL; old URLs redirect, withdrawn stories are gone."""
 
@@ -142,20 +205,26 @@ class ArticleDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         captions = story_captions(self.article.pk)
-        return super().get_context_data(**(kwargs | story_context(self.request, self.article, captions)))
+        bylines = story_bylines(self.article.pk) if self.article.has_authors else []
+        return super().get_context_data(**(kwargs | story_context(self.request, self.article, captions, bylines)))
 
 
-def story_context(request, article, captions=None):
+def story_context(request, article, captions=None, bylines=None):
     """What the story page shows besides the story: for readers, and for editors' previews of drafts.
 
     `captions`: the captions to show, with their photos, in order; by default the story's own (read now,
-    unless prefetched). A preview of a revision passes the revision's.
+    unless prefetched). A preview of a revision passes the revision's. `bylines`: its authors', with their
+    authors, in order; by default the story's own.
     """
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
     if captions is None and article.pk is not None:
         prefetch_related_objects([article], captions_with_photos())
         captions = article.captions.all()
     captions = list(captions or [])
+    if bylines is None and article.pk is not None:
+        prefetch_related_objects([article], bylines_with_authors())
+        bylines = article.bylines.all()
+    authors = [byline.author for byline in bylines or []]
     lead = lead_of(captions)
     corrections = list(article.corrections.all()) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
@@ -167,16 +236,17 @@ def story_context(request, article, captions=None):
         "article": article,
         "section": article.section,
         "captions": captions,
+        "authors": authors,
         "lead_caption": lead,
         "canonical_url": url,
         "corrections": corrections,
         "updated_at": updated_at,
         "related": related,
-        "structured_data": structured_data(request, article, lead, url, published_at, updated_at),
+        "structured_data": structured_data(request, article, authors, lead, url, published_at, updated_at),
     }
 
 
-def structured_data(request, article, lead, url, published_at, updated_at):
+def structured_data(request, article, authors, lead, url, published_at, updated_at):
     """JSON-LD NewsArticle, for search engines."""
     data = {
         "@context": "https://schema.org",
@@ -189,7 +259,9 @@ def structured_data(request, article, lead, url, published_at, updated_at):
         "articleSection": article.section.name,
         "mainEntityOfPage": url,
         "author": (
-            {"@type": "Person", "name": article.byline}
+            [person(author, request.build_absolute_uri(author.get_absolute_url())) for author in authors]
+            if authors
+            else {"@type": "Person", "name": article.byline}
             if article.byline
             else {"@type": "Organization", "name": settings.SITE_NAME}
         ),

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from articles import pagecache as page_cache
-from articles.models import Article, Caption, Photo, Section
+from articles.models import Article, Author, Byline, Caption, Photo, Section
 from articles.pagecache import content_changed
 from tests import production
 
@@ -59,6 +59,21 @@ def make_article(section):
         return article
 
     return make
+
+
+@pytest.fixture
+def make_author(db):
+    def make(name="Jane Reporter", **fields):
+        slug = fields.pop("slug", None) or name.lower().replace(" ", "-")
+        return Author.objects.create(name=name, slug=slug, **fields)
+
+    return make
+
+
+def write_bylines(article, *authors):
+    """The story's authors, in this order."""
+    for order, author in enumerate(authors):
+        Byline.objects.create(article=article, author=author, order=order)
 
 
 @pytest.fixture
@@ -244,9 +259,10 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def reader_site(make_article, section):
-    """A small site for browser tests: stories in two sections, an Arabic one, a correction."""
-    from articles.models import Correction
+def reader_site(make_article, section, make_author, make_photo):
+    """A small site for browser tests: stories in two sections, an Arabic one, a correction, an author with a
+    portrait and links (/authors/jane-reporter/)."""
+    from articles.models import AuthorLink, Correction
 
     europe = Section.objects.get_or_create(slug="europe", defaults={"name": "Europe", "order": 30})[0]
     lead = make_article(
@@ -258,6 +274,14 @@ def reader_site(make_article, section):
     photo = Photo.objects.create(credit="Reuters", alt_text="A flooded street")
     Caption.objects.create(article=lead, photo=photo, text="A flooded street in the port.", is_lead=True)
     Correction.objects.create(article=lead, text="An earlier version misspelled the mayor's name.")
+    jane = make_author(
+        "Jane Reporter",
+        bio="Jane covers the coast and its weather.\n\nShe joined the desk in 2019.",
+        photo=make_photo(name="jane.jpg", alt_text="Jane Reporter, smiling", credit="Staff"),
+    )
+    AuthorLink.objects.create(author=jane, label="Website", url="https://jane.example/")
+    write_bylines(lead, jane, make_author("Omar Haddad"))
+    make_author("Sami Nour")  # no stories yet
     make_article("Storm Season Starts", body="Forecasters expect a busy season.")
     make_article("Summit in Brussels Ends", section=europe, body="Leaders agreed on a budget.")
     make_article(

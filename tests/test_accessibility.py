@@ -27,6 +27,8 @@ def reader_pages(article):
         "arabic article": Article.objects.get(slug="floods-arabic").get_absolute_url(),
         "search": "/search/?q=floods",
         "search without results": "/search/?q=nothing+matches+this",
+        "author": "/authors/jane-reporter/",
+        "author without stories": "/authors/sami-nour/",
     }
 
 

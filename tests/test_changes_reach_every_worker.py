@@ -89,13 +89,14 @@ SECTIONS = [
     ("m-credit", "Oakhurst Desk"),
     ("m-caption", "Redbourne Desk"),
     ("m-shell", "Saltash Desk"),
+    ("m-author", "Tregarron Desk"),
 ]
 BODY = "The first paragraph of the {word} story.\n\nThe second paragraph, with more about {word}."
 STORIES = {
     "save": {"section": "m-save", "headline": "Alderbrook Ferry Timetable Announced"},
     "body": {"section": "m-body", "headline": "Brimsworth Library Reopens"},
     "publish": {"section": "m-publish", "headline": "Corrowdale Bridge Opens to Traffic", "status": "draft"},
-    "withdraw": {"section": "m-withdraw", "headline": "Dunmore Quarry Expansion Approved"},
+    "withdraw": {"section": "m-withdraw", "headline": "Dunmore Quarry Expansion Approved", "author": "Ulla Brackwater"},
     "move": {"section": "m-move-from", "headline": "Elderwick Orchard Harvest Begins"},
     "revert": {
         "section": "m-revert",
@@ -119,6 +120,7 @@ STORIES = {
         "credit": "Redbourne Gazette",
     },
     "shell": {"section": "m-shell", "headline": "Saltash Ferry Service Suspended"},
+    "author": {"section": "m-author", "headline": "Tregarron Lido Reopens", "author": "Tamsin Velloway"},
 }
 
 # Run in `manage.py shell` before the servers start: the editor (Editors group, with a password), the
@@ -131,13 +133,13 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from django.utils.text import slugify
 from articles import history
-from articles.models import Article, Caption, Photo, Section
+from articles.models import Article, Author, Byline, Caption, Photo, Section
 
 spec = json.loads(os.environ["MATRIX_SEED"])
 now = timezone.now()
 user = User.objects.create_user(spec["editor"], password=spec["password"], is_staff=True)
 user.groups.add(Group.objects.get(name="Editors"))
-ids = {"sections": {}, "stories": {}, "photos": {}, "urls": {}}
+ids = {"sections": {}, "stories": {}, "photos": {}, "urls": {}, "authors": {}}
 for order, (slug, name) in enumerate(spec["sections"], start=100):
     ids["sections"][slug] = Section.objects.create(slug=slug, name=name, order=order).pk
 for minutes, (key, story) in enumerate(spec["stories"].items(), start=5):
@@ -156,6 +158,10 @@ for minutes, (key, story) in enumerate(spec["stories"].items(), start=5):
             photo = Photo.objects.create(credit=story["credit"])
             Caption.objects.create(article=article, photo=photo, text=story["caption"], is_lead=True)
             ids["photos"][key] = photo.pk
+        if story.get("author"):
+            author = Author.objects.create(name=story["author"], slug=slugify(story["author"]))
+            Byline.objects.create(article=article, author=author)
+            ids["authors"][key] = author.pk
     if story.get("revised"):
         with reversion.create_revision():
             reversion.set_user(user)
@@ -434,6 +440,8 @@ def test_stories_withdrawn_with_the_bulk_action_are_gone_from_every_worker_withi
     s = story("withdraw", site)
     reason = "Withdrawn while the council checks its figures."
     surfaces = everywhere(s, "m-withdraw", shows(s["headline"]), hides(s["headline"]))
+    surfaces["/authors/ulla-brackwater/"] = (shows(s["headline"]), hides(s["headline"]))
+    surfaces["/authors/ulla-brackwater/feed/atom/"] = (shows(s["headline"]), hides(s["headline"]))
     surfaces["/sitemap-articles.xml"] = (shows("dunmore-quarry"), hides("dunmore-quarry"))
     surfaces[s["url"]] = (shows(s["headline"]), answers(410, reason))
     warm(site, surfaces)
@@ -645,3 +653,21 @@ def test_a_story_withdrawn_from_a_shell_is_gone_from_every_worker_within_a_secon
         env=site.env,
     )
     watch(site, surfaces, time.monotonic())
+
+
+def test_an_author_renamed_in_the_admin_is_renamed_on_every_worker_within_a_second(site):
+    s = story("author", site)
+    old, new = "Tamsin Velloway", "Tamsin Velloway-Hart"
+    page = "/authors/tamsin-velloway/"
+    surfaces = {
+        s["url"]: (shows(f">{old}</a>"), shows(f">{new}</a>")),
+        page: (both(shows(s["headline"]), shows(f">{old}</h1>")), both(shows(s["headline"]), shows(f">{new}</h1>"))),
+        f"{page}feed/": (shows(f"{old}</dc:creator>"), shows(f"{new}</dc:creator>")),
+        "/feed/": (shows(f"{old}</dc:creator>"), shows(f"{new}</dc:creator>")),
+    }
+    warm(site, surfaces)
+
+    form = site.editor.form(f"/admin/articles/author/{site.ids['authors']['author']}/change/", having="name")
+    form.set("name", new)
+    form.set("bio", "Tamsin writes about the coast.")
+    watch(site, surfaces, save(site, form))

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from articles import listings, views
 from articles.compiled import CompiledQuery
-from articles.models import Article, Caption, Correction, Photo
+from articles.models import Article, Author, AuthorLink, Byline, Caption, Correction, Photo
+
+from .conftest import write_bylines
 
 V = Value(False)
 
@@ -28,7 +30,7 @@ def test_a_story_is_found_by_slug_only_when_published_then(published_article, em
         for at in [now, now + timedelta(days=2)]:
             compiled = views.published_story(story.slug, at)
             assert same(compiled, list(views.published_story.build(story.slug, at)))
-            plain = Article.objects.published(at=at).filter(slug=story.slug).annotate(corrected=V)
+            plain = Article.objects.published(at=at).filter(slug=story.slug).annotate(corrected=V, has_authors=V)
             assert same(compiled, list(plain))
     assert [a.headline for a in views.published_story(embargoed_article.slug, now + timedelta(days=2))] == [
         "Embargoed Results Announced"
@@ -49,6 +51,46 @@ def test_captions_come_with_their_photos_in_order(published_article, make_articl
     assert [c.text for c in captions] == ["A flooded street in the port.", "Photo 1", "Photo 2", "Photo 3"]
     assert captions[1].photo.credit == "Agency 1"  # fetched with the caption: no query
     assert views.story_captions(other.pk) == []
+
+
+@pytest.mark.django_db
+def test_bylines_come_with_their_authors_in_order(published_article, make_author):
+    authors = [make_author(f"Writer {n}") for n in range(3)]
+    write_bylines(published_article, *reversed(authors))
+    bylines = views.story_bylines(published_article.pk)
+    assert same(bylines, list(Byline.objects.filter(article=published_article).select_related("author")))
+    assert [b.author.name for b in bylines] == ["Writer 2", "Writer 1", "Writer 0"]
+    assert views.published_story(published_article.slug, timezone.now())[0].has_authors is True
+
+
+@pytest.mark.django_db
+def test_an_author_is_found_by_slug_with_their_portrait_and_links_in_order(make_author, make_photo):
+    author = make_author("Jane Reporter", photo=make_photo())
+    make_author("Omar Haddad")
+    for order in [2, 0, 1]:
+        AuthorLink.objects.create(author=author, label=f"Link {order}", url=f"https://example.com/{order}", order=order)
+    found = views.author_by_slug("jane-reporter")
+    assert same(found, list(Author.objects.filter(slug="jane-reporter").select_related("photo")))
+    assert found[0].photo.alt_text == "Boats in a flooded harbour"  # fetched with the author: no query
+    assert views.author_by_slug("nobody") == []
+    links = views.author_links(author.pk)
+    assert same(links, list(AuthorLink.objects.filter(author=author)))
+    assert [link.label for link in links] == ["Link 0", "Link 1", "Link 2"]
+
+
+@pytest.mark.django_db
+def test_an_author_page_is_its_slice_of_their_listing(many_articles, make_author, embargoed_article, make_article):
+    jane = make_author()
+    for story in [*many_articles(25), embargoed_article]:
+        write_bylines(story, jane)
+    make_article("Not Hers")
+    now = timezone.now()
+    listing = list(Article.objects.published(at=now).by_author(jane).newest_first().values_list("pk", flat=True))
+    assert len(listing) == 25
+    for start in [0, 20, 40]:
+        page = listings.author_page(jane.pk, now, slice(start, start + 20))
+        page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
+        assert [story.pk for story in page] == listing[start : start + 20]
 
 
 @pytest.mark.django_db

@@ -1,8 +1,8 @@
 """Drafts, stories in review, withdrawn and embargoed stories appear on no public surface.
 
 The test crawls the site from the home page, following every link it finds (pages, pagination, feeds,
-sitemaps), adds the URLs only robots and feed readers know, searches for every hidden story's words, and
-asks for each hidden story at its own URL.
+sitemaps, authors' pages), adds the URLs only robots and feed readers know, searches for every hidden story's
+words, and asks for each hidden story at its own URL.
 """
 
 import re
@@ -13,13 +13,15 @@ import pytest
 
 from articles.models import Article, Caption, Correction, Photo
 
+from .conftest import write_bylines
+
 ENTRY_POINTS = ["/", "/robots.txt", "/sitemap.xml", "/news-sitemap.xml", "/feed/", "/feed/atom/", "/search/?q=story"]
 LINK = re.compile(r"""(?:href|src)="([^"]+)"|<loc>([^<]+)</loc>|<link>([^<]+)</link>|^Sitemap: (\S+)""", re.M)
 
 
-def crawl(client):
-    """Every same-site URL reachable from the entry points, with its response body."""
-    seen, queue, pages = set(), list(ENTRY_POINTS), {}
+def crawl(client, also=()):
+    """Every same-site URL reachable from the entry points (and `also`), with its response body."""
+    seen, queue, pages = set(), [*ENTRY_POINTS, *also], {}
     while queue:
         url = queue.pop()
         if url in seen:
@@ -39,22 +41,34 @@ def crawl(client):
 
 
 @pytest.fixture
-def hidden_stories(make_article, draft_article, review_article, withdrawn_article, embargoed_article):
+def hidden_stories(make_article, draft_article, review_article, withdrawn_article, embargoed_article, make_author):
     hidden = [draft_article, review_article, withdrawn_article, embargoed_article]
+    secret = make_author("Secret Writer")  # only hidden stories: on no page but their own
     for article in hidden:
         photo = Photo.objects.create(credit="Secret Agency")
         Caption.objects.create(article=article, photo=photo, text=f"Caption of {article.headline}", is_lead=True)
         Correction.objects.create(article=article, text=f"Correction to {article.headline}")
+        write_bylines(article, make_author(f"Public Writer {article.status}"), secret)
     return hidden
 
 
 @pytest.mark.django_db
 def test_hidden_stories_appear_on_no_public_surface(client, published_article, many_articles, hidden_stories):
-    many_articles(25)  # enough for a second page in the section, and related stories everywhere
-    pages = crawl(client)
+    writers = {story.bylines.first().author for story in hidden_stories}
+    for story in many_articles(25):  # enough for a second page in the section, and related stories everywhere
+        write_bylines(story, *writers)  # and on the hidden stories' authors' pages
+    pages = crawl(client, also=["/authors/secret-writer/"])
     assert len(pages) > 30
     assert any(published_article.get_absolute_url() in url for url in pages)
     assert any("page=2" in url for url in pages)
+    for writer in writers:  # their pages, with feeds, pagination and the sitemap's entry, were all crawled
+        for url in [
+            writer.get_absolute_url(),
+            f"{writer.get_absolute_url()}feed/",
+            f"{writer.get_absolute_url()}?page=2",
+        ]:
+            assert url in pages, url
+    assert "/authors/secret-writer/" in pages and "secret-writer" not in pages["/sitemap-authors.xml"]
     for article in hidden_stories:
         for url, body in pages.items():
             assert article.headline not in body, (article.status, url)

@@ -1,14 +1,17 @@
 """Queries per page: pinned to the counts measured, and constant whatever the number of stories, paragraphs,
-photos or corrections."""
+photos, corrections or authors."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import pagecache as page_cache
-from articles.models import Caption, Correction, Photo, Section
+from articles.models import Article, Caption, Correction, Photo, Section
 
-STORY = "story"  # big_archive's story page
+from .conftest import write_bylines
+
+STORY = "story"  # big_archive's story page, with AUTHORS authors
+AUTHORS = 10
 # (cold, warm), measured on big_archive with the page cache off (articles/pagecache.py). Cold: the first
 # request after a change, nothing kept (sections, the newest stories of each section, Last-Modified, the next
 # embargo's time, section counts). Warm: the same page again, as nearly every request is. The page versions
@@ -17,12 +20,16 @@ MAX_QUERIES = {
     "/": (8, 1),
     "/world/": (10, 2),
     "/world/?page=3": (10, 2),
-    STORY: (10, 4),
+    STORY: (11, 5),
+    "/authors/writer-0/": (12, 4),
+    "/authors/writer-0/?page=3": (12, 4),
+    "/authors/writer-0/feed/": (3, 3),
     "/search/?q=paragraph": (11, 6),
     "/search/?q=paragraph&section=world&credit=ap&page=2": (12, 7),
-    "/feed/": (1, 1),
-    "/world/feed/atom/": (2, 2),
+    "/feed/": (2, 2),
+    "/world/feed/atom/": (3, 3),
     "/sitemap-articles.xml": (2, 2),
+    "/sitemap-authors.xml": (2, 2),
     "/news-sitemap.xml": (1, 1),
 }
 
@@ -35,9 +42,14 @@ def no_page_cache(settings, monkeypatch):
 
 
 @pytest.fixture
-def big_archive(many_articles, published_article):
+def big_archive(many_articles, published_article, make_author):
     for section in Section.objects.all():
         many_articles(60, section=section, prefix=f"Story {section.slug}")
+    # Ten authors on the long story; the first, on every story of the site.
+    authors = [make_author(f"Writer {n}") for n in range(AUTHORS)]
+    write_bylines(published_article, *authors)
+    for story in Article.objects.exclude(pk=published_article.pk):
+        write_bylines(story, authors[0])
     # A long story with many photos and corrections.
     published_article.body = "\n\n".join(f"Paragraph {i}." for i in range(200))
     published_article.save()
@@ -70,13 +82,18 @@ def test_story_page_shows_the_whole_story_in_its_queries(client, big_archive, dj
         response = client.get(big_archive.get_absolute_url())
     page = response.content.decode()
     assert "Paragraph 199." in page and "Photo 19" in page and "Correction 19" in page
+    assert f"Writer {AUTHORS - 1}</a>" in page
 
 
 @pytest.mark.django_db
-def test_small_and_big_sites_need_the_same_queries(client, published_article, many_articles):
+def test_small_and_big_sites_need_the_same_queries(client, published_article, many_articles, make_author):
+    jane = make_author()
+    write_bylines(published_article, jane)
     urls = ["/", "/world/", published_article.get_absolute_url(), "/search/?q=paragraph", "/feed/"]
+    urls += [jane.get_absolute_url(), f"{jane.get_absolute_url()}feed/"]
     small = [queries(client, url) for url in urls]
-    many_articles(80)
+    for story in many_articles(80):
+        write_bylines(story, jane, *[make_author(f"Writer {story.pk}-{n}") for n in range(3)])
     assert [queries(client, url) for url in urls] == small
 
 

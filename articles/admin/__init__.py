@@ -1,4 +1,4 @@
-"""The editorial desk: stories, captions, corrections, redirects, sections and routing rules.
+"""The editorial desk: stories, captions, bylines, corrections, redirects, sections, routing rules and authors.
 
 Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
 or what readers see of it (the change form and its inlines, a revert or recovery, bulk actions, the import
@@ -8,4 +8,4 @@ and a save made after someone else's is merged with it three ways or refused wit
 so a second concurrent save cannot overwrite the first.
 """
 
-from . import importing, photos, previews, stories, wire  # noqa: F401 (importing them registers their admins)
+from . import authors, importing, photos, previews, stories, wire  # noqa: F401 (importing them registers their admins)

@@ -24,7 +24,7 @@ from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, admin_form, database_bu
 
 from .. import history, merge
 from ..fields import LineFormField, ProseFormField
-from ..models import Article, Caption, Correction, EditConflict, Redirect, RoutingRule, Section
+from ..models import Article, Byline, Caption, Correction, EditConflict, Redirect, RoutingRule, Section
 from ..text import detect_language, paragraphs
 from ..workflow import (
     allowed_statuses,
@@ -60,17 +60,21 @@ class RoutingRuleAdmin(BusyAwareAdmin):
     search_fields = ["keyword"]
 
 
-class CaptionForm(forms.ModelForm):
-    class Meta:
-        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 50})}
+class CheckedAcrossTheStory(forms.ModelForm):
+    """An inline's form whose unique constraints are checked by its formset, across the story's rows as they will
+    be saved: checking one row against the stored others would reject two rows swapping places."""
 
-    # Checking one caption against the stored others would reject two captions swapping places;
-    # CaptionFormSet checks order and lead across the story's captions as they will be saved.
     def validate_unique(self):
         pass
 
     def validate_constraints(self):
         pass
+
+
+class CaptionForm(CheckedAcrossTheStory):
+    # CaptionFormSet checks order and lead.
+    class Meta:
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 50})}
 
 
 def caption_rows(captions):
@@ -183,6 +187,38 @@ class CaptionInline(admin.TabularInline):
     @admin.display(description="Credit")
     def photo_credit(self, caption):
         return caption.photo.credit if caption.pk else ""
+
+
+class BylineFormSet(forms.BaseInlineFormSet):
+    """The story's authors; the formset refuses the same author twice (BaseModelFormSet.validate_unique)."""
+
+    def save_existing_objects(self, commit=True):
+        # Two bylines that swap authors would briefly collide in one_byline_per_author: the changed ones are
+        # removed first, then written again (an UPDATE that finds no row inserts it, under the same id).
+        changed = [
+            f.instance.pk
+            for f in self.initial_forms
+            if f.instance.pk and f.has_changed() and not self._should_delete_form(f)
+        ]
+        if commit and changed:
+            Byline.objects.filter(pk__in=changed).delete()
+        return super().save_existing_objects(commit)
+
+
+class BylineInline(admin.TabularInline):
+    """The story's authors, in order; a story without any shows its byline text (a wire story's agency)."""
+
+    model = Byline
+    form = CheckedAcrossTheStory
+    formset = BylineFormSet
+    extra = 0
+    autocomplete_fields = ["author"]
+    fields = ["author", "order"]
+    verbose_name = "author"
+    verbose_name_plural = "Authors (in the order readers see them; without any, the byline text shows)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
 
 
 class CorrectionInline(admin.StackedInline):
@@ -465,7 +501,7 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
         ),
         ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [CaptionInline, CorrectionInline, RedirectInline]
+    inlines = [BylineInline, CaptionInline, CorrectionInline, RedirectInline]
     actions = ["publish_selected", "withdraw_selected", "move_to_section"]
     change_list_template = "admin/articles/article/change_list.html"
     change_form_template = "admin/articles/article/change_form.html"
@@ -746,9 +782,9 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
         if index is None:
             raise Http404("No such version.")
         version = versions[index]
-        after = history.state_fields(*history.revision_state(version))
+        after = history.revision_fields(version)
         previous = versions[index + 1] if index + 1 < len(versions) else None
-        before = history.state_fields(*history.revision_state(previous)) if previous else {}
+        before = history.revision_fields(previous) if previous else {}
         context = {
             **self.admin_site.each_context(request),
             "title": f"Changes to {article}",
