@@ -13,6 +13,15 @@
 
 local threads = {}
 
+-- Readers at a steady pace instead of as fast as the server answers: with BENCH_READERS_PAUSE_MS set (bench/run.py
+-- --readers-pause-ms), each connection waits that long before each request.
+local pause = tonumber(os.getenv("BENCH_READERS_PAUSE_MS") or "")
+if pause and pause > 0 then
+   function delay()
+      return pause
+   end
+end
+
 function setup(thread)
    thread:set("id", #threads)
    table.insert(threads, thread)

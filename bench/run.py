@@ -343,10 +343,18 @@ def main(argv=None):
         "--caches", default="local,redis", help="the busy desk's page cache: local (per process), redis or both"
     )
     parser.add_argument(
+        "--readers-pause-ms",
+        type=int,
+        help="readers (bench/busy_desk.lua: the busy desk's and the queue's) pause this long before each request, "
+        "on each of their 16 connections: a steady load below the server's capacity instead of as fast as it answers",
+    )
+    parser.add_argument(
         "--json", help="where to write the JSON report (bench-results/bench.json; with --only, bench-<scenario>.json)"
     )
     options = parser.parse_args(argv)
     options.json = options.json or str(RESULTS / (f"bench-{options.only}.json" if options.only else "bench.json"))
+    if options.readers_pause_ms:
+        os.environ["BENCH_READERS_PAUSE_MS"] = str(options.readers_pause_ms)  # read by bench/busy_desk.lua
     profile = "tiny" if options.tiny else "quick" if options.quick else "full"
     sizes, pages_n, seconds = PROFILES[profile]
     sizes = options.sizes or sizes
