@@ -410,6 +410,96 @@ def bylines_with_authors():
     return Prefetch("bylines", queryset=Byline.objects.select_related("author"))
 
 
+class FrontQuerySet(models.QuerySet):
+    def live(self, at=None):
+        """The arrangements in force (now, or at `at`): approved, and their time come. Each page's is its newest."""
+        return self.filter(approved=True, live_from__lte=at or timezone.now())
+
+    def scheduled(self, at=None):
+        """Approved arrangements still to go live: when one does, its page changes without a save."""
+        return self.filter(approved=True, live_from__gt=at or timezone.now())
+
+    def of_page(self, section):
+        """The arrangements of one front: a section's, or the home page's (section None)."""
+        return self.filter(section__isnull=True) if section is None else self.filter(section=section)
+
+
+@reversion.register(follow=["slots"])
+class Front(models.Model):
+    """An arrangement of a front page, the home page's (no section) or a section's: its lead story, then its
+    top stories, in order (its slots); the rest of the page fills with the newest published stories.
+
+    A page shows its newest live arrangement (FrontQuerySet.live()): scheduling the lunchtime front is
+    saving an approved arrangement that goes live at noon. Reporters may save arrangements as suggestions
+    (not approved); only holders of "arrange_front" approve them. Saved with revisions, as stories are.
+    """
+
+    section = models.ForeignKey(
+        Section,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="fronts",
+        help_text="The section front this arranges; leave it empty for the home page.",
+    )
+    title = LineField(max_length=100, blank=True, help_text="For the desk, e.g. “Lunchtime”.")
+    live_from = models.DateTimeField(
+        default=timezone.now, help_text="When this arrangement replaces the one before it on its page."
+    )
+    approved = models.BooleanField(
+        default=False, help_text="Only approved arrangements go live; an unapproved one is a suggestion."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking, as Article.version: two editors saving the same arrangement must not overwrite.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+
+    objects = FrontQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section__order", "section__name", "-live_from", "-pk"]
+        indexes = [models.Index(fields=["section", "live_from"], name="front_page_live_from")]
+        permissions = [("arrange_front", "Can approve an arrangement of a front page")]
+
+    def __str__(self):
+        page = self.section.name if self.section_id else "Home page"
+        return f"{page}: {self.title}" if self.title else page
+
+    def get_absolute_url(self):
+        return self.section.get_absolute_url() if self.section_id else reverse("articles:index")
+
+
+class FrontSlotQuerySet(models.QuerySet):
+    def showing(self, at=None):
+        """Slots whose story readers may see, not past their pin: the one rule of what a slot may show."""
+        at = at or timezone.now()
+        return self.filter(article__in=Article.objects.published(at=at)).exclude(pinned_until__lte=at)
+
+
+@reversion.register()
+class FrontSlot(models.Model):
+    """One story in an arrangement, in its order (the first is the lead).
+
+    A slot shows its story only while readers may see it (Article.objects.published()) and, if pinned, until
+    its pin runs out: otherwise its place falls to the next story, with nothing to run.
+    """
+
+    front = models.ForeignKey(Front, on_delete=models.CASCADE, related_name="slots")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="front_slots")
+    order = models.PositiveSmallIntegerField(default=0)
+    pinned_until = models.DateTimeField(
+        null=True, blank=True, help_text="The story holds its place until then; after it, the place fills itself."
+    )
+
+    objects = FrontSlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["front", "article"], name="one_slot_per_story")]
+
+    def __str__(self):
+        return f"{self.article} on {self.front}"
+
+
 class PhotoQuerySet(models.QuerySet):
     def in_published_stories(self):
         """Photos readers can see: those in at least one story of Article.objects.published()."""
