@@ -152,15 +152,17 @@ def mean(runs):
     return {key: statistics.mean(run[key] for run in runs) for key in runs[0]}
 
 
-def bench_pages(env, seconds, cached_pages=("home", "article", "feed", "search")):
-    """Requests/s and latency of each page, uncached and (for cached_pages) from the page cache, beside the
-    trivial view measured before and after them by the same gunicorn, and the bare project measured before
-    and after them all. Each page's "ratio" is to the trivial view, its "ratio_bare" to the bare project."""
+def bench_pages(env, seconds, cached_pages=("home", "article", "author", "topic", "feed", "search")):
+    """Requests/s and latency of each page, uncached and (for cached_pages, those the corpus has) from the page
+    cache, beside the trivial view measured before and after them by the same gunicorn, and the bare project
+    measured before and after them all. Each page's "ratio" is to the trivial view, its "ratio_bare" to the
+    bare project."""
     urls = probe(env, "urls")
     results = {}
     runs = [("uncached", dict(env, DJANGO_PAGE_CACHE_SECONDS="0"), urls)]
     if cached_pages:
-        runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), {k: urls[k] for k in cached_pages}))
+        cached = {k: urls[k] for k in cached_pages if k in urls}
+        runs.append(("cached", dict(env, DJANGO_PAGE_CACHE_SECONDS="300"), cached))
     trivial = []
     bare = [bare_project(env, seconds)]
     for label, run_env, pages in runs:

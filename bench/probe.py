@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from articles.models import Article, Caption, ImportJob, Photo, Section  # noqa: E402
+from articles.models import Article, Author, Byline, Caption, ImportJob, Photo, Section  # noqa: E402
+from bench.editorial import topic_models  # noqa: E402
 
 PER_PAGE = 20
 # Twenty queries a reader might type, across the frequency bands of the corpus's Zipf vocabulary
@@ -53,9 +54,30 @@ def biggest_section():
     return Section.objects.annotate(n=Count("articles")).order_by("-n").first()
 
 
+def busiest(owner, links, field):
+    """The author (or topic) with the most stories, from their links to stories: the biggest listing of its kind."""
+    found = links.objects.values(field).annotate(n=Count("pk")).order_by("-n", field).first()
+    return owner.objects.get(pk=found[field]) if found else None
+
+
+def owner_pages():
+    """Page 1 of the busiest author's page and, once the project has topics, the busiest topic's."""
+    pages = {}
+    author = busiest(Author, Byline, "author")
+    if author:
+        pages["author"] = author.get_absolute_url()
+    topics = topic_models()
+    if topics:
+        topic = busiest(topics.topic, topics.link, topics.topic_field)
+        if topic:
+            pages["topic"] = topic.get_absolute_url()
+    return pages
+
+
 def urls():
     """The pages measured, by name. The deep pages of the biggest section, page 500 (or the last, if sooner) and
-    the last, are each skipped to over the listing index and must stay about as fast as page 1."""
+    the last, are each skipped to over the listing index and must stay about as fast as page 1. The home page
+    is the arranged front's when the corpus has one (bench/editorial.py)."""
     section = biggest_section()
     stories = Article.objects.published().in_section(section).count()
     last = max(1, -(-stories // PER_PAGE))
@@ -68,6 +90,7 @@ def urls():
             for page in sorted({min(500, last), last})
         },
         "article": article.get_absolute_url(),
+        **owner_pages(),
         "feed": reverse("articles:feed"),
         # Last: a slow page leaves requests queued in gunicorn after wrk stops, which would slow the next page.
         "search": reverse("articles:search") + "?q=ceasefire+negotiations",
