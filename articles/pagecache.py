@@ -42,6 +42,7 @@ from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import parse_http_date_safe
 
 from .models import EMBARGOED, Article, Freshness, Section, publication_state, story_path
@@ -427,7 +428,9 @@ def section_count(request, section):
 
 def author_count(request, author):
     """How many published stories an author has, for their pages."""
-    return listing_count(request, f"author-{author.pk}", Article.objects.by_author(author))
+    # Lazy: the author's queryset took longer to build than the cached count takes to read, and a count is
+    # counted only once per site version.
+    return listing_count(request, f"author-{author.pk}", SimpleLazyObject(lambda: Article.objects.by_author(author)))
 
 
 def listing_count(request, name, stories):

@@ -26,9 +26,17 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     assert "targets met" in run.stdout
     results = json.loads(report.read_text())
     figures = {row["figure"] for row in results["table"]}
-    for page in ["home", "section", "article", "search", "feed"]:
+    for page in ["home", "section", "article", "author", "search", "feed"]:
         assert f"pages, sqlite, N=50: {page} (uncached)" in figures
+    for page in ["home", "article", "author"]:
+        assert f"pages, sqlite, N=50: {page} (cached)" in figures
     assert results["sqlite"]["50"]["import"]["stories_per_s"] > 0
+    # The desk's part of the corpus (bench/editorial.py): ten bylines a story from a pool of writers, and an
+    # arranged home front, a lead and eight slots. Topics are counted once the project has them.
+    editorial = results["sqlite"]["50"]["editorial"]
+    assert editorial["bylines"] == 50 * 10 and editorial["authors"] == 300, editorial
+    assert editorial["front_slots"] == 9, editorial
+    assert editorial["topic_links"] == (50 * 20 if editorial["topics"] else 0), editorial
     # Every page is measured against both baselines, the trivial view inside Newsroom's stack and a bare
     # Django project in a gunicorn of its own; the section's deep pages against its first.
     load = results["sqlite"]["50"]["load"]
@@ -38,6 +46,7 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     # The queries a page needs do not depend on how long the story is or how many photos it has.
     counts = results["sqlite"]["50"]["queries"]
     assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
+    assert counts["author"] > 0, counts  # counted at every size, as every page (run.bench_queries)
     # The photo bomb corpus ran (bench/photo_bombs.py), each upload judged in a child of its own.
     bombs = {name: run for name, run in results["photo_bombs"].items() if not name.startswith("baseline")}
     assert len(bombs) == 2 and all(run["peak_rss_mb"] > 0 for run in bombs.values()), bombs
