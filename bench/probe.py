@@ -174,3 +174,26 @@ def search_latency():
         assert response.headers.get("X-Page-Cache") != "hit", "timed a page from the page cache"
     timings.sort()
     return {"p50_ms": statistics.median(timings), "p95_ms": timings[int(len(timings) * 0.95) - 1]}
+
+
+@override_settings(PAGE_CACHE_SECONDS=0, ROOT_URLCONF="bench.urls")  # bench.urls: the trivial view too
+def cpu_per_page(requests=100, rounds=3):
+    """CPU milliseconds per request of each uncached page (but search and the feed, which readers get from the
+    page cache) and of the trivial view, in process through the whole middleware stack: the best of a few
+    rounds. On a shared machine wrk's figures move with the neighbours' load; this process's own CPU time
+    moves far less, so it says where a page stands against the trivial view when req/s cannot."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    pages = {"trivial view": "/__bench__/trivial/"} | {
+        name: path for name, path in urls().items() if name not in ("feed", "search")
+    }
+    for path in pages.values():
+        for _ in range(5):  # warm: compiled queries, kept cards, the process's per-version values
+            assert client.get(path).status_code == 200, path
+    best = {}
+    for _ in range(rounds):
+        for name, path in pages.items():
+            started = time.process_time()
+            for _ in range(requests):
+                client.get(path)
+            best[name] = min(best.get(name, float("inf")), (time.process_time() - started) / requests * 1000)
+    return best

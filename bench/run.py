@@ -210,6 +210,16 @@ def bench_queries(table, kind, n, env, baseline=None):
     return counts
 
 
+def bench_cpu(table, kind, n, env):
+    """Each uncached page's CPU time per request in process (bench/probe.py: cpu_per_page), against the trivial
+    view's: steadier than req/s on a shared machine."""
+    cpu = probe(env, "cpu_per_page")
+    trivial = cpu["trivial view"]
+    for name, ms in cpu.items():
+        table.add(f"cpu, {kind}, N={n:,}: {name}", f"{ms:.2f} ms", f"trivial {trivial:.2f} ms", f"{ms / trivial:.1f}x")
+    return cpu
+
+
 def fraction(ratio):
     return f"1/{1 / ratio:.1f}" if ratio else "0"
 
@@ -393,7 +403,10 @@ def main(argv=None):
                 continue
             if options.only == "pages":
                 env = imported_database(kind, workdir, pages_n)
-                report.setdefault(kind, {})[str(pages_n)] = {"load": bench_load(table, kind, pages_n, env, seconds)}
+                report.setdefault(kind, {})[str(pages_n)] = {
+                    "cpu": bench_cpu(table, kind, pages_n, env),
+                    "load": bench_load(table, kind, pages_n, env, seconds),
+                }
                 continue
             if options.only in (None, "queue"):
                 for n in sizes:  # each on fresh databases of its own
@@ -415,6 +428,7 @@ def main(argv=None):
                 smallest = smallest or counts
                 if n == pages_n:
                     section["search"] = bench_search(table, kind, n, env)
+                    section["cpu"] = bench_cpu(table, kind, n, env)
                     section["load"] = bench_load(table, kind, n, env, seconds)
                 if n == busy_n:  # last: its editor changes headlines
                     section["busy_desk"] = bench_busy_desk(table, kind, n, env, profile, workdir, caches)

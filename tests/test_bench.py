@@ -47,6 +47,9 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     counts = results["sqlite"]["50"]["queries"]
     assert counts["article, 3 paragraphs and photos"] == counts["article, 60 paragraphs and photos"]
     assert counts["author"] > 0, counts  # counted at every size, as every page (run.bench_queries)
+    # Each uncached page's CPU per request in process, beside the trivial view's.
+    cpu = results["sqlite"]["50"]["cpu"]
+    assert cpu["trivial view"] > 0 and cpu["author"] > cpu["trivial view"], cpu
     # The photo bomb corpus ran (bench/photo_bombs.py), each upload judged in a child of its own.
     bombs = {name: run for name, run in results["photo_bombs"].items() if not name.startswith("baseline")}
     assert len(bombs) == 2 and all(run["peak_rss_mb"] > 0 for run in bombs.values()), bombs
