@@ -4,10 +4,11 @@ arranged home front. Run in a child process against the benchmark database, afte
     python -m bench.editorial           # prints what it added, as JSON
 
 Bylines and topic links are millions of rows at 100,000 stories (10 authors and 20 topics a story), so they
-are written with executemany, as the importer writes stories, not as model objects; the page cache is then
+are written with COPY (PostgreSQL) or executemany (SQLite), not as model objects; the page cache is then
 told that everything changed (pagecache.content_changed), since no signal ran.
 """
 
+import itertools
 import json
 import os
 import time
@@ -53,24 +54,22 @@ def topic_models():
 
 
 def insert_rows(model, names, rows):
-    """Insert rows of these fields into model's table in batches, every other field at its default."""
+    """Insert rows of these fields into model's table, every other field at its default: with COPY on
+    PostgreSQL (executemany took 100 s for a million bylines), executemany in batches on SQLite."""
     meta = model._meta
     others = [f for f in meta.concrete_fields if f.name not in names and not f.primary_key]
     fields = [meta.get_field(name) for name in names] + others
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    batch = []
+    table = f"{quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     with connection.cursor() as cursor:
-        for row in rows:
-            batch.append((*row, *defaults))
-            if len(batch) == BATCH:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((*row, *defaults))
+            return
+        sql = f"INSERT INTO {table} VALUES ({', '.join(['%s'] * len(fields))})"
+        for batch in itertools.batched((((*row, *defaults)) for row in rows), BATCH):
             cursor.executemany(sql, batch)
 
 
