@@ -28,8 +28,9 @@ from django.utils import timezone  # noqa: E402
 from articles import pagecache  # noqa: E402
 from articles.models import Article, Author, Byline, Front, FrontSlot  # noqa: E402
 
-AUTHORS = 300  # the desk's writers: each has about 3,300 stories at 100,000
+AUTHORS = 300  # the desk's writers: each has about 3,300 stories at 100,000, and one occasional writer
 BYLINES_PER_STORY = 10
+OCCASIONAL_STORIES = 5
 TOPICS = 2_000
 TOPICS_PER_STORY = 20
 FRONT_SLOTS = 8  # after the lead
@@ -82,12 +83,17 @@ def spread(story_ids, owners, per_story):
 
 
 def add_bylines(story_ids):
+    """Ten bylines a story from the pool of writers, and an occasional writer on five stories across the archive
+    (an author whose few stories lie anywhere in the listing)."""
     Author.objects.bulk_create(
         Author(name=f"Bench Writer {n}", slug=f"bench-writer-{n}", bio="Writes for the bench.") for n in range(AUTHORS)
     )
     ids = list(Author.objects.filter(slug__startswith="bench-writer-").values_list("pk", flat=True))
     insert_rows(Byline, ["article", "author", "order"], spread(story_ids, ids, BYLINES_PER_STORY))
-    return len(ids), len(story_ids) * BYLINES_PER_STORY
+    occasional = Author.objects.create(name="Bench Occasional", slug="bench-occasional", bio="Writes now and then.")
+    few = sorted({story_ids[n * len(story_ids) // OCCASIONAL_STORIES] for n in range(OCCASIONAL_STORIES)})
+    insert_rows(Byline, ["article", "author", "order"], ((story, occasional.pk, BYLINES_PER_STORY) for story in few))
+    return len(ids) + 1, len(story_ids) * BYLINES_PER_STORY + len(few)
 
 
 def add_topics(story_ids):

@@ -54,18 +54,24 @@ def biggest_section():
     return Section.objects.annotate(n=Count("articles")).order_by("-n").first()
 
 
-def busiest(owner, links, field):
-    """The author (or topic) with the most stories, from their links to stories: the biggest listing of its kind."""
-    found = links.objects.values(field).annotate(n=Count("pk")).order_by("-n", field).first()
+def busiest(owner, links, field, fewest=False):
+    """The author (or topic) with the most stories (or, with `fewest`, the fewest but one), from their links to
+    stories: the biggest (or smallest) listing of its kind."""
+    found = links.objects.values(field).annotate(n=Count("pk")).order_by("n" if fewest else "-n", field).first()
     return owner.objects.get(pk=found[field]) if found else None
 
 
 def owner_pages():
-    """Page 1 of the busiest author's page and, once the project has topics, the busiest topic's."""
+    """The busiest author's page 1 and last page (which SQLite finds by walking the whole listing), the page of
+    the author with the fewest stories (bench/editorial.py: an occasional writer's five) and, once the project
+    has topics, the busiest topic's page."""
     pages = {}
     author = busiest(Author, Byline, "author")
     if author:
         pages["author"] = author.get_absolute_url()
+        last = max(1, -(-Article.objects.published().by_author(author).count() // PER_PAGE))
+        pages[f"author page {last}"] = f"{author.get_absolute_url()}?page={last}"
+        pages["author, fewest stories"] = busiest(Author, Byline, "author", fewest=True).get_absolute_url()
     topics = topic_models()
     if topics:
         topic = busiest(topics.topic, topics.link, topics.topic_field)

@@ -189,8 +189,12 @@ def bench_import(table, kind, n, env):
 
 
 def deep_page(name):
-    """Page 14 of a section at N=1,000 is page 500 or the last at N=100,000: each is a deep page of its size."""
-    return "deep section page" if name.startswith("section page ") else name
+    """Page 14 of a section at N=1,000 is page 500 or the last at N=100,000: each is a deep page of its size (an
+    author's last page likewise)."""
+    for listing in ["section", "author"]:
+        if name.startswith(f"{listing} page "):
+            return f"deep {listing} page"
+    return name
 
 
 def bench_queries(table, kind, n, env, baseline=None):
@@ -239,6 +243,7 @@ def bench_load(table, kind, n, env, seconds):
         "article (uncached)": 1 / 6,
         "section (uncached)": 1 / 8,
         "author (uncached)": 1 / 6,
+        "author, fewest stories (uncached)": 1 / 6,
         "topic (uncached)": 1 / 6,
         "home (cached)": 1 / 2,
         "article (cached)": 1 / 2,
@@ -276,9 +281,10 @@ def bench_load(table, kind, n, env, seconds):
             "< 50 ms",
             figures["rps"] > 0 and figures["p99_ms"] < 50,
         )
-    first = results["section (uncached)"]
     for name, deep in results.items():
-        if name.startswith("section page "):
+        listing = name.split(" page ")[0]
+        if name.startswith(("section page ", "author page ")):
+            first = results[f"{listing} (uncached)"]
             slower = first["rps"] / deep["rps"]
             table.add(
                 f"{label}: {name.removesuffix(' (uncached)')} vs page 1",
