@@ -55,7 +55,7 @@ def biggest_section():
 
 
 def busiest(owner, links, field, fewest=False):
-    """The author (or topic) with the most stories (or, with `fewest`, the fewest but one), from their links to
+    """The author (or topic) with the most stories (or, with `fewest`, the fewest: at least one), from their links to
     stories: the biggest (or smallest) listing of its kind."""
     found = links.objects.values(field).annotate(n=Count("pk")).order_by("n" if fewest else "-n", field).first()
     return owner.objects.get(pk=found[field]) if found else None
