@@ -231,6 +231,21 @@ def test_the_one_rule_at_any_time(newsroom):
     assert [s.headline for s in read_fronts(sections, at=soon).home[:3]] == ["World 7", "Europe 5", "World 0"]
 
 
+@pytest.mark.django_db
+def test_a_reader_asking_if_the_front_changed_since_their_copy_is_told_it_did(client, newsroom):
+    """Last-Modified counts a front's arrangement: a browser or proxy holding the page is never told 304 after
+    its lead changed, whether an editor saved it or a scheduled arrangement went live by itself."""
+    first = client.get(HOME)
+    since = {"HTTP_IF_MODIFIED_SINCE": first.headers["Last-Modified"]}
+    assert client.get(HOME, **since).status_code == 304
+    time.sleep(1)  # HTTP dates are in whole seconds
+
+    arrange(newsroom["Archive story"], live_from=timezone.now() + timedelta(seconds=1))
+    time.sleep(1.1)
+
+    assert client.get(HOME, **since).status_code == 200
+
+
 # The desk's preview of an arrangement.
 
 
