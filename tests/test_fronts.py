@@ -246,6 +246,39 @@ def test_a_reader_asking_if_the_front_changed_since_their_copy_is_told_it_did(cl
     assert client.get(HOME, **since).status_code == 200
 
 
+@pytest.mark.django_db
+def test_fronts_need_the_same_queries_whatever_their_slots_and_stories(
+    client, settings, monkeypatch, newsroom, many_articles, europe
+):
+    """Cold (nothing kept: the first request after a change) and warm, as tests/test_queries.py counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles import jinja2, pagecache
+
+    settings.PAGE_CACHE_SECONDS = 0  # the pages themselves are built every time: this is about their queries
+    monkeypatch.setattr(pagecache, "FRESH_FOR", 0)  # the versions read on every request: counted each time
+    urls = [HOME, "/world/", "/europe/"]
+
+    def counts():
+        pagecache._kept.clear()
+        jinja2._cards.clear()  # every card rendered afresh: each page reads its cards' bodies
+        measured = []
+        for url in urls * 2:
+            with CaptureQueriesContext(connection) as context:
+                assert client.get(url).status_code == 200
+            measured.append(len(context))
+        return measured
+
+    arrange(newsroom["Archive story"])
+    few = counts()
+    stories = many_articles(40, prefix="More") + many_articles(40, section=europe, prefix="Other")
+    arrange(*stories[:20], live_from=timezone.now() - timedelta(seconds=30))
+    arrange(*stories[20:35], section=newsroom["World 0"].section)
+    arrange(*stories[40:60], section=europe)
+    assert counts() == few
+
+
 # The desk's preview of an arrangement.
 
 
