@@ -425,3 +425,34 @@ def test_every_worker_shows_a_front_change_at_once_and_a_schedule_at_its_time(tm
             assert until("Lunch Lead Pellworth", at, not_before=at) < LIMIT  # at its time, with no save
             # Its lead's pin runs out two seconds later: the arrangement's next story leads.
             assert until("Second Lead Wexcombe", at + 2, not_before=at + 2) < LIMIT
+
+
+@pytest.mark.checkers
+@pytest.mark.django_db
+def test_arranged_fronts_and_their_previews_are_valid_html(client, editor_client, newsroom, tmp_path):
+    import json
+    import subprocess
+
+    from .test_accessibility import VNU
+
+    home = arrange(newsroom["Archive story"], newsroom["Europe 3"], approved=False)
+    world = arrange(newsroom["Europe 2"], section=newsroom["World 0"].section)
+    pages = {"home": client.get(HOME), "world": client.get("/world/")}
+    pages |= {
+        "home-preview": editor_client.get(preview_url(home)),
+        "world-preview": editor_client.get(preview_url(world)),
+    }
+    files = []
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+        files.append(str(tmp_path / f"{name}.html"))
+    run = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--stdout", "--errors-only", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    messages = json.loads(run.stdout)["messages"]
+    assert [f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages] == []
