@@ -171,7 +171,8 @@ def read_fronts(sections, at=None, arrangement=None):
     by_pk = {card.pk: card for card in cards}
     slotted = {}
     for page, pk in slots:
-        slotted.setdefault(page, []).append(by_pk[pk])
+        if pk in by_pk:  # a story deleted between the two queries: its change will be seen on the next request
+            slotted.setdefault(page, []).append(by_pk[pk])
     newest = sorted(cards, key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
     fronts = Fronts(home=arranged(slotted.get(None, []), newest, LEAD_AND_TOP))
     shown = {card.pk for card in fronts.home}
