@@ -17,7 +17,7 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, AuthorListing, SectionListing, section_fronts
+from .listings import RELATED_STORIES, AuthorListing, SectionListing, front_pages, read_fronts, section_fronts
 from .models import (
     Article,
     Author,
@@ -25,6 +25,8 @@ from .models import (
     Byline,
     Caption,
     Correction,
+    Front,
+    FrontSlot,
     Photo,
     Redirect,
     Section,
@@ -60,10 +62,31 @@ def read_last_change():
     return max(filter(None, (times.first() for times in newest)), default=None)
 
 
+def last_front_change(request, *args, **kwargs):
+    """last_change(), or later for a page with a front: when an approved arrangement was last saved, went live,
+    or a pin in it ran out (the last two without a save)."""
+    changed = pagecache.kept_until_release(request, "last-front-change", read_last_front_change)
+    return max(filter(None, [last_change(request), changed]), default=None)
+
+
+def read_last_front_change():
+    now = timezone.now()
+    live = Front.objects.live(now).order_by()
+    times = live.values_list("updated_at").union(
+        live.values_list("live_from"),
+        FrontSlot.objects.filter(front__approved=True, pinned_until__lte=now).order_by().values_list("pinned_until"),
+        all=True,
+    )
+    return next(iter(times.order_by("-updated_at")[:1]), (None,))[0]
+
+
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
 # so a story withdrawn a minute ago is never shown from a cache.
 conditional = method_decorator(
     [cache_control(no_cache=True), condition(last_modified_func=last_change)], name="dispatch"
+)
+front_conditional = method_decorator(
+    [cache_control(no_cache=True), condition(last_modified_func=last_front_change)], name="dispatch"
 )
 
 
@@ -94,22 +117,38 @@ author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).sel
 author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
 
 
-@conditional
-class IndexView(TemplateView):
+class FrontMixin:
+    """A page with a front. `arrangement` (a Front) shows that arrangement as if it were live at `at`: the
+    desk's preview of it (articles/previews.py); readers get the live one, now."""
+
+    arrangement = None
+    at = None
+
+    def fronts(self):
+        if self.arrangement is None:
+            return front_pages(self.request)
+        return read_fronts(sections_for(self.request), self.at, self.arrangement)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(preview=self.arrangement, preview_at=self.at, **kwargs)
+
+
+@front_conditional
+class IndexView(FrontMixin, TemplateView):
+    """The home page: its lead and top stories, then a block for each section with what is not above."""
+
     template_name = "articles/index.html"
 
     def get_context_data(self, **kwargs):
-        fronts = section_fronts(self.request)
-        groups = [
-            (section, fronts[section.pk][:STORIES_PER_SECTION_ON_HOME])
-            for section in sections_for(self.request)
-            if section.pk in fronts
-        ]
-        return super().get_context_data(groups=groups, **kwargs)
+        fronts = self.fronts()
+        return super().get_context_data(front=fronts.home, groups=fronts.blocks, **kwargs)
 
 
-@conditional
-class SectionView(ListView):
+@front_conditional
+class SectionView(FrontMixin, ListView):
+    """A section: page 1 is its front (lead and top stories), then its newest stories but those; later pages
+    are its newest stories."""
+
     template_name = "articles/section.html"
     paginate_by = 20
 
@@ -118,7 +157,7 @@ class SectionView(ListView):
         listed = next((s for s in sections_for(self.request) if s.slug == slug), None)
         # A section created a moment ago may not be in the page's list yet.
         self.section = listed or get_object_or_404(Section, slug=slug)
-        return SectionListing(self.section, timezone.now(), sections_for(self.request))
+        return SectionListing(self.section, self.at or timezone.now(), sections_for(self.request))
 
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
@@ -127,7 +166,13 @@ class SectionView(ListView):
         return paginator
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(section=self.section, **kwargs)
+        context = super().get_context_data(section=self.section, **kwargs)
+        front = []
+        if context["page_obj"].number == 1:
+            front = self.fronts().sections.get(self.section.pk, [])
+            on_front = {story.pk for story in front}
+            context["object_list"] = [story for story in context["object_list"] if story.pk not in on_front]
+        return context | {"front": front}
 
 
 @conditional
