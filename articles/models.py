@@ -472,7 +472,9 @@ class FrontSlotQuerySet(models.QuerySet):
     def showing(self, at=None):
         """Slots whose story readers may see, not past their pin: the one rule of what a slot may show."""
         at = at or timezone.now()
-        return self.filter(article__in=Article.objects.published(at=at)).exclude(pinned_until__lte=at)
+        # Each slot's story looked up by its key (EXISTS), not every published story's id listed first.
+        published = Article.objects.published(at=at).filter(pk=OuterRef("article_id"))
+        return self.filter(Exists(published)).exclude(pinned_until__lte=at)
 
 
 @reversion.register()
