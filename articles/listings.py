@@ -1,13 +1,14 @@
-"""The public site's listings: story cards, a section's and an author's pages, and the newest stories of every
-section (the home page's groups and each story page's related stories)."""
+"""The public site's listings: story cards, a section's, an author's and a topic's pages, a story's related
+stories, and the newest stories of every section (the home page's groups and each story page's related stories)."""
 
 from datetime import datetime
 
-from django.db.models import FETCH_PEERS
+from django.db.models import FETCH_PEERS, Count, Exists, OuterRef, Subquery
+from django.utils import timezone
 
 from . import pagecache
 from .compiled import CompiledQuery
-from .models import Article, ArticleQuerySet
+from .models import Article, ArticleQuerySet, StoryTopic
 from .pagecache import sections_for
 
 STORIES_PER_SECTION_ON_HOME = 4
@@ -73,6 +74,8 @@ def listing_pages(stories):
 section_page = listing_pages(ArticleQuerySet.in_section)
 # An author's bylines lead to their stories (index byline_author_stories).
 author_page = listing_pages(ArticleQuerySet.by_author)
+# A topic's links lead to its stories (index story_topic_stories).
+topic_page = listing_pages(ArticleQuerySet.on_topic)
 
 
 class Listing:
@@ -98,6 +101,60 @@ class SectionListing(Listing):
 
 class AuthorListing(Listing):
     pages = author_page
+
+
+class TopicListing(Listing):
+    pages = topic_page
+
+
+# Candidates for a story's related stories on its topics: the newest published stories sharing one of them.
+# Bounded, so a story on a topic of 50,000 stories costs its page as little as one on a topic of three.
+SHARED_TOPIC_CANDIDATES = 100
+
+# A story's related stories on its topics: of the newest stories sharing a topic with it, those sharing the
+# most, newest first. One query, compiled once per process (as listing_pages).
+shared_topic_stories = CompiledQuery(
+    lambda article, now: (
+        card_stories()
+        .filter(
+            pk__in=Article.objects.published(at=now)
+            .filter(
+                Exists(
+                    StoryTopic.objects.filter(
+                        article=OuterRef("pk"),
+                        topic__in=StoryTopic.objects.filter(article=article).values("topic"),
+                    )
+                )
+            )
+            .exclude(pk=article)
+            .newest_first()
+            .values("pk")[:SHARED_TOPIC_CANDIDATES]
+        )
+        .alias(
+            shared=Subquery(
+                StoryTopic.objects.filter(
+                    article=OuterRef("pk"), topic__in=StoryTopic.objects.filter(article=article).values("topic")
+                )
+                .order_by()
+                .values("article")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+        )
+        .order_by("-shared", "-published_at", "-pk")[:RELATED_STORIES]
+    ),
+    int,
+    datetime,
+)
+
+
+def related_stories(request, article, has_topics):
+    """A story page's related stories: those sharing the most of its topics, newest first, then the newest of
+    its section, none twice: at most one query (none for a story without topics)."""
+    related = as_cards(shared_topic_stories(article.pk, timezone.now()), sections_for(request)) if has_topics else []
+    seen = {article.pk, *(story.pk for story in related)}
+    front = section_fronts(request).get(article.section_id, [])
+    return (related + [story for story in front if story.pk not in seen])[:RELATED_STORIES]
 
 
 def section_fronts(request):

@@ -29,7 +29,7 @@ class SectionManager(models.Manager):
 
 # The first parts of public URLs that are not sections' (articles/urls.py matches them before `<section>/`): a
 # section with one of these slugs would be shadowed by them, or shadow their pages.
-RESERVED_SLUGS = frozenset({"authors", "feed", "search"})
+RESERVED_SLUGS = frozenset({"authors", "feed", "search", "topics"})
 
 
 def not_reserved(slug):
@@ -120,6 +120,10 @@ class ArticleQuerySet(models.QuerySet):
         # status and time, which it keeps after the body, in the row's overflow pages (0.1-0.9 s a page).
         return self.filter(pk__in=Byline.objects.filter(author=author).values("article_id"))
 
+    def on_topic(self, topic):
+        # As by_author: a list from the links' index (story_topic_stories), so a topic page walks article_listing.
+        return self.filter(pk__in=StoryTopic.objects.filter(topic=topic).values("article_id"))
+
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
 
@@ -173,7 +177,7 @@ class EditConflict(Exception):
         self.article = article
 
 
-@reversion.register(follow=["captions", "bylines"])
+@reversion.register(follow=["captions", "bylines", "story_topics"])
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -408,6 +412,92 @@ class Byline(models.Model):
 def bylines_with_authors():
     """A story's bylines with their authors, in order, for prefetch_related()."""
     return Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+
+
+class TopicQuerySet(models.QuerySet):
+    def with_published_stories(self):
+        """Topics of at least one story readers can see (each found by its first, as authors are)."""
+        return self.filter(Exists(Article.objects.published().filter(story_topics__topic=OuterRef("pk"))))
+
+
+class Topic(models.Model):
+    """A running story or a subject (“Energy”, “Gaza ceasefire”): several per story, each with its page."""
+
+    name = LineField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Its page's address (letters a-z, digits, hyphens).")
+    description = ProseField(blank=True, help_text="A few sentences, shown on its page.")
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:topic", kwargs={"topic": self.slug})
+
+    @property
+    def paragraphs(self):
+        return text.paragraphs(self.description)
+
+    @transaction.atomic
+    def merge_into(self, other):
+        """Move this topic's stories to `other` (a story on both keeps one link), then delete this topic; its
+        address, and the addresses of topics merged into it before, redirect to `other`'s for good."""
+        if other.pk == self.pk:
+            raise ValueError("A topic cannot be merged into itself.")
+        self.story_topics.filter(article__story_topics__topic=other).delete()
+        self.story_topics.update(topic=other)
+        self.redirects.update(topic=other)
+        TopicRedirect.objects.filter(old_slug=other.slug).delete()  # its own address again
+        TopicRedirect.objects.update_or_create(old_slug=self.slug, defaults={"topic": other})
+        self.rules.exclude(keyword__in=other.rules.values("keyword")).update(topic=other)
+        self.delete()
+
+
+@reversion.register()
+class StoryTopic(models.Model):
+    """One topic of one story. Saved with the story's revisions."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="story_topics")
+    # Indexed with the story below: a topic's page goes from the topic to its stories.
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="story_topics", db_index=False)
+
+    class Meta:
+        ordering = ["topic__name", "pk"]
+        verbose_name = "topic of a story"
+        constraints = [models.UniqueConstraint(fields=["article", "topic"], name="one_link_per_topic")]
+        indexes = [models.Index(fields=["topic", "article"], name="story_topic_stories")]
+
+    def __str__(self):
+        return f"{self.topic} on {self.article}"
+
+
+class TopicRedirect(models.Model):
+    """The address of a topic merged into another: /topics/<old_slug>/ and its feeds answer 301 to the topic's."""
+
+    old_slug = models.SlugField(max_length=100, unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="redirects")
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.topic.slug}"
+
+
+class TopicRule(models.Model):
+    """A keyword that gives imported stories a topic, matched as a section's routing rules are (whole words,
+    any case, in the headline, captions or body); a story may take several topics."""
+
+    keyword = LineField(max_length=100, help_text="A word or phrase, matched case-insensitively as whole words.")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="rules")
+
+    class Meta:
+        ordering = ["topic", "keyword"]
+        constraints = [models.UniqueConstraint(fields=["keyword", "topic"], name="unique_keyword_per_topic")]
+
+    def __str__(self):
+        return f"{self.keyword} → {self.topic}"
 
 
 class FrontQuerySet(models.QuerySet):

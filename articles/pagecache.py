@@ -17,6 +17,8 @@ The scopes, and what bumps them (`scopes_for`, the one place that decides):
 - "story:<path>": one story's page. A change to that story, its captions, photos, corrections or bylines.
 - "author:<slug>": an author's page and feeds, besides "site" (their stories). A change to the author (name,
   slug, bio, photo, links), which also goes stale on their stories' pages.
+- "topic:<slug>": a topic's page and feeds, besides "site" (their stories). A change to the topic (name, slug,
+  description, a merge), which also goes stale on its stories' pages.
 A draft that was not public and is not now changes nothing readers see: it bumps nothing.
 
 An embargo lifts without any save: no page or kept value is kept past the next embargo's time.
@@ -77,6 +79,14 @@ def author_scope(slug):
 
 def author_page_scopes(request, kwargs):
     return (ALL, SITE, author_scope(kwargs["author"]))
+
+
+def topic_scope(slug):
+    return f"topic:{slug}"
+
+
+def topic_page_scopes(request, kwargs):
+    return (ALL, SITE, topic_scope(kwargs["topic"]))
 
 
 # Reading.
@@ -142,9 +152,9 @@ def story_states(articles):
     return [StoryState(*row) for row in articles.values_list(*StoryState._fields)]
 
 
-def content_changed(stories=(), *, everything=False, authors=(), using=None):
+def content_changed(stories=(), *, everything=False, authors=(), topics=(), using=None):
     """Make readers' pages that show these stories (StoryStates, before and after the change) and these
-    authors (slugs, before and after) stale, on every process, once the change commits; with `everything`,
+    authors and topics (slugs, before and after) stale, on every process, once the change commits; with `everything`,
     every page.
 
     Every way of changing what readers see calls this: model signals (below) for saves and deletes, and
@@ -161,10 +171,10 @@ def content_changed(stories=(), *, everything=False, authors=(), using=None):
         (func for sids, func, _ in conn.run_on_commit if isinstance(func, PendingChange) and sids <= savepoints), None
     )
     if pending is not None and conn.in_atomic_block:
-        pending.add(stories, everything, authors)
+        pending.add(stories, everything, authors, topics)
         return
     pending = PendingChange(using)
-    pending.add(stories, everything, authors)
+    pending.add(stories, everything, authors, topics)
     transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
@@ -186,29 +196,31 @@ class PendingChange:
         self.stories = []
         self.everything = False
         self.authors = set()
+        self.topics = set()
 
-    def add(self, stories, everything, authors):
+    def add(self, stories, everything, authors, topics=()):
         self.stories.extend(stories)
         self.everything = self.everything or everything
         self.authors.update(authors)
+        self.topics.update(topics)
 
     def __call__(self):
         global _uncommitted
         try:
-            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors))
+            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors, topics=self.topics))
             _recent.clear()  # this process sees its own change at once
         except Exception:  # noqa: BLE001 -- the change is committed: say so loudly, don't fail the request
             log.exception("could not invalidate readers' pages; they follow within DJANGO_PAGE_CACHE_SECONDS")
         _uncommitted = 0
 
 
-def scopes_for(stories, *, everything=False, authors=()):
-    """The scopes whose pages show any of these story states or authors: the one rule of what a change
+def scopes_for(stories, *, everything=False, authors=(), topics=()):
+    """The scopes whose pages show any of these story states, authors or topics: the one rule of what a change
     invalidates."""
     if everything or len(stories) > MANY_STORIES:
         return {ALL}
-    # An author's page shows them even without a published story (their bio): it is theirs to bump.
-    scopes = {author_scope(slug) for slug in authors}
+    # An author's page shows them even without a published story (their bio): it is theirs to bump; a topic's too.
+    scopes = {author_scope(slug) for slug in authors} | {topic_scope(slug) for slug in topics}
     now = timezone.now()
     shown = [story for story in stories if publication_state(story.status, story.published_at, now)]
     if not shown:
@@ -428,6 +440,11 @@ def section_count(request, section):
 def author_count(request, author):
     """How many published stories an author has, for their pages."""
     return listing_count(request, f"author-{author.pk}", Article.objects.by_author(author))
+
+
+def topic_count(request, topic):
+    """How many published stories a topic has, for its pages."""
+    return listing_count(request, f"topic-{topic.pk}", Article.objects.on_topic(topic))
 
 
 def listing_count(request, name, stories):

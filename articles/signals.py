@@ -19,6 +19,8 @@ from .models import (
     Photo,
     Redirect,
     Section,
+    StoryTopic,
+    Topic,
     publication_state,
     story_path,
 )
@@ -78,6 +80,17 @@ def author_link_changed(sender, instance, **kwargs):
     content_changed(authors=Author.objects.filter(pk=instance.author_id).values_list("slug", flat=True))
 
 
+def remember_topic(sender, instance, **kwargs):
+    slugs = Topic.objects.filter(pk=instance.pk).values_list("slug", flat=True) if instance.pk else []
+    instance._slug_before = next(iter(slugs), None)
+
+
+def topic_changed(sender, instance, **kwargs):
+    """Its page (under the slug before and after), and its stories' pages, which list their topics."""
+    slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
+    content_changed(story_states(Article.objects.on_topic(instance.pk)), topics=slugs)
+
+
 def section_changed(sender, instance, **kwargs):
     content_changed(everything=True)
 
@@ -87,7 +100,7 @@ def connect():
     pre_delete.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-delete")
     post_save.connect(story_saved, sender=Article, dispatch_uid="articles-story-saved")
     post_delete.connect(story_deleted, sender=Article, dispatch_uid="articles-story-deleted")
-    for model in (Caption, Correction, Byline):
+    for model in (Caption, Correction, Byline, StoryTopic):
         post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-s")
         post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-d")
     post_save.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-saved")
@@ -98,5 +111,9 @@ def connect():
     pre_delete.connect(author_changed, sender=Author, dispatch_uid="articles-author-deleted")
     post_save.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-saved")
     post_delete.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-deleted")
+    pre_save.connect(remember_topic, sender=Topic, dispatch_uid="articles-topic-before-save")
+    post_save.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-saved")
+    # Before: a deleted topic takes its links, and its page, with it.
+    pre_delete.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-deleted")
     post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
     post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")
