@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from reversion.models import Revision, Version
 
-from .models import Article, Author, Byline, Caption, StoryTopic, Topic
+from .models import Article, Author, Byline, Caption, StoryTopic, Topic, TopicRedirect
 
 # Fields that change on every save and tell an editor nothing.
 IGNORED_FIELDS = {"updated_at", "version", "import_hash", "source_key"}
@@ -68,8 +68,12 @@ def author_names(bylines):
 
 
 def topic_names(links):
-    """A revision's topics, by name, in alphabetical order (a topic deleted or merged since by number)."""
-    names = dict(Topic.objects.filter(pk__in=[link.topic_id for link in links]).values_list("pk", "name"))
+    """A revision's topics, by name, in alphabetical order (one merged since by the topic it went into, one
+    deleted since by number)."""
+    ids = [link.topic_id for link in links]
+    names = dict(Topic.objects.filter(pk__in=ids).values_list("pk", "name"))
+    merged = TopicRedirect.objects.filter(old_id__in=set(ids) - set(names)).values_list("old_id", "topic__name")
+    names |= {old: f"{name} (merged since)" for old, name in merged}
     return ", ".join(sorted(names.get(link.topic_id, f"topic {link.topic_id}") for link in links))
 
 

@@ -452,7 +452,7 @@ class Topic(models.Model):
         self.story_topics.update(topic=other)
         self.redirects.update(topic=other)
         TopicRedirect.objects.filter(old_slug=other.slug).delete()  # its own address again
-        TopicRedirect.objects.update_or_create(old_slug=self.slug, defaults={"topic": other})
+        TopicRedirect.objects.update_or_create(old_slug=self.slug, defaults={"topic": other, "old_id": self.pk})
         self.rules.exclude(keyword__in=other.rules.values("keyword")).update(topic=other)
         self.delete()
 
@@ -474,11 +474,20 @@ class StoryTopic(models.Model):
     def __str__(self):
         return f"{self.topic} on {self.article}"
 
+    def follow_merges(self):
+        """A link restored from a revision (a revert, a recovered story) to a topic merged since goes to the
+        topic it was merged into, which has its stories now."""
+        if not Topic.objects.filter(pk=self.topic_id).exists():
+            merged = TopicRedirect.objects.filter(old_id=self.topic_id).values_list("topic_id", flat=True).first()
+            self.topic_id = merged or self.topic_id
+
 
 class TopicRedirect(models.Model):
     """The address of a topic merged into another: /topics/<old_slug>/ and its feeds answer 301 to the topic's."""
 
     old_slug = models.SlugField(max_length=100, unique=True)
+    # The merged topic's id: a story's revision from before the merge names it (StoryTopic.follow_merges).
+    old_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="redirects")
 
     def __str__(self):

@@ -91,6 +91,11 @@ def topic_changed(sender, instance, **kwargs):
     content_changed(story_states(Article.objects.on_topic(instance.pk)), topics=slugs)
 
 
+def restore_topic_link(sender, instance, raw, **kwargs):
+    if raw:  # written from a revision, not a form: its topic may have been merged since
+        instance.follow_merges()
+
+
 def section_changed(sender, instance, **kwargs):
     content_changed(everything=True)
 
@@ -111,6 +116,7 @@ def connect():
     pre_delete.connect(author_changed, sender=Author, dispatch_uid="articles-author-deleted")
     post_save.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-saved")
     post_delete.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-deleted")
+    pre_save.connect(restore_topic_link, sender=StoryTopic, dispatch_uid="articles-storytopic-before-save")
     pre_save.connect(remember_topic, sender=Topic, dispatch_uid="articles-topic-before-save")
     post_save.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-saved")
     # Before: a deleted topic takes its links, and its page, with it.

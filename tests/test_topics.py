@@ -255,3 +255,240 @@ def test_a_topic_whose_slug_changes_leaves_no_cached_page_at_the_old_address(cli
     energy.save()
     assert client.get("/topics/energy/").status_code == 404
     assert "Energy" in text_of(client.get("/topics/power/"))
+
+
+# The desk.
+
+
+def change_url(article):
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+def save_with_topics(client, article, *topics):
+    """Save the story's change form with these topics, as the autocomplete widgets submit them."""
+    from tests.admin_forms import load_change_form
+
+    url = change_url(article)
+    data = load_change_form(client, url)
+    existing = int(data["story_topics-INITIAL_FORMS"])
+    for index in range(existing):
+        data[f"story_topics-{index}-DELETE"] = "on"
+    for offset, topic in enumerate(topics):
+        data[f"story_topics-{existing + offset}-topic"] = str(topic.pk)
+    data["story_topics-TOTAL_FORMS"] = str(existing + len(topics))
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    return response
+
+
+def latest_revision(article):
+    from reversion.models import Version
+
+    return Version.objects.get_for_object(article).first()
+
+
+@pytest.mark.django_db
+def test_an_editor_picks_a_storys_topics_and_they_are_in_its_revision_and_its_diff(
+    client, editor_client, published_article, energy, climate
+):
+    save_with_topics(editor_client, published_article, energy, climate)
+
+    assert ">Energy</a>" in topics_of(text_of(client.get(published_article.get_absolute_url())))
+    latest = latest_revision(published_article)
+    links = [v for v in latest.revision.version_set.all() if v._model is StoryTopic]
+    assert sorted(v.field_dict["topic_id"] for v in links) == sorted([energy.pk, climate.pk])
+    changes = editor_client.get(reverse("admin:articles_article_changes", args=[published_article.pk, latest.pk]))
+    assert "Climate, Energy" in changes.content.decode()
+
+
+@pytest.mark.django_db
+def test_reverting_a_story_brings_back_its_topics_as_they_were(
+    client, editor_client, published_article, energy, climate
+):
+    from tests.admin_forms import read_form
+
+    save_with_topics(editor_client, published_article, energy)
+    first = latest_revision(published_article)
+    save_with_topics(editor_client, published_article, climate)
+    assert ">Climate</a>" in topics_of(text_of(client.get(published_article.get_absolute_url())))
+
+    url = reverse("admin:articles_article_revision", args=[published_article.pk, first.pk])
+    page = editor_client.get(url)
+    assert editor_client.post(url, read_form(page.content.decode(), "article_form")).status_code == 302
+
+    assert [link.topic for link in published_article.story_topics.all()] == [energy]
+    assert topics_of(text_of(client.get(published_article.get_absolute_url()))).count("<li>") == 1
+
+
+@pytest.mark.django_db
+def test_the_same_topic_twice_on_a_story_is_refused_with_a_message(editor_client, published_article, energy):
+    from tests.admin_forms import load_change_form
+
+    data = load_change_form(editor_client, change_url(published_article))
+    data |= {"story_topics-TOTAL_FORMS": "2", "story_topics-0-topic": energy.pk, "story_topics-1-topic": energy.pk}
+    response = editor_client.post(change_url(published_article), data)
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for topic." in response.content.decode()
+    assert not published_article.story_topics.exists()
+
+
+@pytest.mark.django_db
+def test_the_story_form_finds_topics_by_autocomplete(reporter_client, draft_article, energy, climate):
+    params = {"term": "ener", "app_label": "articles", "model_name": "storytopic", "field_name": "topic"}
+    response = reporter_client.get(reverse("admin:autocomplete"), params)
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["Energy"]
+
+
+@pytest.mark.django_db
+def test_a_reporter_picks_topics_for_their_draft_but_only_editors_manage_topics(
+    reporter_client, editor_client, draft_article, energy
+):
+    save_with_topics(reporter_client, draft_article, energy)
+    assert [link.topic for link in draft_article.story_topics.all()] == [energy]
+    data = {"name": "Water", "slug": "water", "rules-TOTAL_FORMS": 0, "rules-INITIAL_FORMS": 0}
+    assert reporter_client.post(reverse("admin:articles_topic_add"), data).status_code == 403
+    assert editor_client.post(reverse("admin:articles_topic_add"), data).status_code == 302
+    assert Topic.objects.filter(slug="water").exists()
+
+
+@pytest.mark.django_db
+def test_a_reporter_cannot_change_the_topics_of_a_published_story(
+    reporter_client, editor_client, published_article, energy
+):
+    from tests.admin_forms import load_change_form
+
+    data = load_change_form(editor_client, change_url(published_article))
+    data |= {"story_topics-TOTAL_FORMS": "1", "story_topics-0-topic": str(energy.pk)}
+    assert reporter_client.post(change_url(published_article), data).status_code == 403
+    assert not published_article.story_topics.exists()
+
+
+@pytest.mark.django_db
+def test_a_topic_page_address_is_plain_letters_digits_and_hyphens(editor_client):
+    data = {"name": "الطاقة", "slug": "الطاقة", "rules-TOTAL_FORMS": 0, "rules-INITIAL_FORMS": 0}
+    response = editor_client.post(reverse("admin:articles_topic_add"), data)
+    assert response.status_code == 200 and "slug" in response.context["adminform"].form.errors
+    data["slug"] = "energy-ar"
+    assert editor_client.post(reverse("admin:articles_topic_add"), data).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_deleted_story_is_recovered_with_its_topics(client, editor_client, published_article, energy):
+    from reversion.models import Version
+
+    from tests.test_admin_revisions import submit_shown_form
+
+    tag(published_article, energy)  # never saved in the admin: no revision before the delete
+    editor_client.post(reverse("admin:articles_article_delete", args=[published_article.pk]), {"post": "yes"})
+    assert not StoryTopic.objects.exists()
+
+    [deleted] = Version.objects.get_deleted(Article)
+    assert (
+        submit_shown_form(editor_client, reverse("admin:articles_article_recover", args=[deleted.pk])).status_code
+        == 302
+    )
+    assert [link.topic for link in Article.objects.get(pk=published_article.pk).story_topics.all()] == [energy]
+    assert published_article.headline in text_of(client.get(energy.get_absolute_url()))
+
+
+# Merging two topics.
+
+
+def merge(client, topics, into=None):
+    """The changelist's merge action as the browser posts it: first the action, then the confirmation form."""
+    url = reverse("admin:articles_topic_changelist")
+    selection = {"action": "merge_selected", "_selected_action": [str(t.pk) for t in topics], "index": "0"}
+    confirmation = client.post(url, selection)
+    if into is None:
+        return confirmation
+    assert confirmation.status_code == 200 and "Yes, merge" in confirmation.content.decode()
+    return client.post(url, selection | {"confirm": "yes", "into": str(into.pk)})
+
+
+@pytest.mark.django_db
+def test_merging_topics_moves_their_stories_and_redirects_the_old_addresses(
+    client, editor_client, make_article, make_topic, energy
+):
+    power = make_topic("Power")
+    on_both = make_article("On Both Topics")
+    on_power = make_article("On Power Only")
+    tag(on_both, energy, power)
+    tag(on_power, power)
+    for url in ["/topics/energy/", "/topics/power/", on_both.get_absolute_url()]:
+        assert cached(client, url)
+
+    confirmation = merge(editor_client, [power])
+    page = confirmation.content.decode()
+    assert "Merge 1 topic?" in page and "/topics/power/" in page and Topic.objects.filter(pk=power.pk).exists()
+    response = merge(editor_client, [power], into=energy)
+
+    assert response.status_code == 302
+    assert not Topic.objects.filter(slug="power").exists()
+    assert sorted(StoryTopic.objects.values_list("article__headline", "topic__slug")) == [
+        ("On Both Topics", "energy"),
+        ("On Power Only", "energy"),
+    ]
+    for old, new in [
+        ("/topics/power/", "/topics/energy/"),
+        ("/topics/power/feed/", "/topics/energy/feed/"),
+        ("/topics/power/feed/atom/", "/topics/energy/feed/atom/"),
+        ("/topics/power/?page=2", "/topics/energy/?page=2"),
+    ]:
+        moved = client.get(old)
+        assert (moved.status_code, moved["Location"]) == (301, new), old
+    page = text_of(client.get("/topics/energy/"))
+    assert "On Both Topics" in page and "On Power Only" in page
+    assert topics_of(text_of(client.get(on_both.get_absolute_url()))).count("<li>") == 1
+    assert "Merged “Power” (power) into it." in str(
+        editor_client.get(reverse("admin:articles_topic_history", args=[energy.pk])).content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_a_topic_merged_twice_redirects_to_the_last_one(client, editor_client, make_topic, energy):
+    power, grid = make_topic("Power"), make_topic("Grid")
+    merge(editor_client, [power], into=grid)
+    merge(editor_client, [grid], into=energy)
+    for old in ["/topics/power/", "/topics/grid/"]:
+        assert client.get(old)["Location"] == "/topics/energy/"
+
+
+@pytest.mark.django_db
+def test_a_merge_needs_a_topic_to_merge_into_other_than_the_merged_ones(editor_client, energy, make_topic):
+    power = make_topic("Power")
+    response = merge(editor_client, [energy, power], into=energy)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert Topic.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_reporters_cannot_merge_topics(reporter_client, energy, make_topic):
+    power = make_topic("Power")
+    url = reverse("admin:articles_topic_changelist")
+    data = {"action": "merge_selected", "_selected_action": [str(power.pk)], "confirm": "yes", "into": str(energy.pk)}
+    reporter_client.post(url, data)
+    assert Topic.objects.filter(pk=power.pk).exists()
+
+
+@pytest.mark.django_db
+def test_reverting_to_a_revision_with_a_topic_merged_since_gives_the_story_the_topic_it_went_into(
+    client, editor_client, published_article, make_topic, energy
+):
+    from tests.admin_forms import read_form
+
+    power = make_topic("Power")
+    save_with_topics(editor_client, published_article, power)
+    first = latest_revision(published_article)
+    save_with_topics(editor_client, published_article)
+    merge(editor_client, [power], into=energy)
+
+    changes = editor_client.get(reverse("admin:articles_article_changes", args=[published_article.pk, first.pk]))
+    assert "Energy (merged since)" in changes.content.decode()
+    url = reverse("admin:articles_article_revision", args=[published_article.pk, first.pk])
+    page = editor_client.get(url)
+    assert page.status_code == 200
+    response = editor_client.post(url, read_form(page.content.decode(), "article_form"))
+
+    assert response.status_code == 302
+    assert [link.topic for link in published_article.story_topics.all()] == [energy]

@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("old_slug", models.SlugField(max_length=100, unique=True)),
+                ("old_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
                 (
                     "topic",
                     models.ForeignKey(
