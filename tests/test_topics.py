@@ -492,3 +492,66 @@ def test_reverting_to_a_revision_with_a_topic_merged_since_gives_the_story_the_t
 
     assert response.status_code == 302
     assert [link.topic for link in published_article.story_topics.all()] == [energy]
+
+
+# Search, by topic and by author.
+
+
+def search(client, **params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_search_filters_by_topic_and_by_author_by_their_slugs(client, make_article, make_author, energy, climate):
+    from tests.conftest import write_bylines
+
+    jane, omar = make_author("Jane Doe"), make_author("Omar Haddad")
+    grid = make_article("Grid Floods Warning", body="Floods threaten the grid.")
+    coast = make_article("Coast Floods Again", body="Floods on the coast.")
+    inland = make_article("Inland Floods Recede", body="Floods recede.")
+    tag(grid, energy, climate)
+    tag(coast, climate)
+    write_bylines(grid, jane)
+    write_bylines(coast, jane, omar)
+    write_bylines(inland, omar)
+
+    def found(**filters):
+        page = search(client, q="floods", **filters)
+        return {story.headline for story in (grid, coast, inland) if story.headline in page}
+
+    assert found(topic="energy") == {grid.headline}
+    assert found(topic="climate") == {grid.headline, coast.headline}
+    assert found(author="jane-doe") == {grid.headline, coast.headline}
+    assert found(topic="climate", author="omar-haddad") == {coast.headline}
+    assert found() == {grid.headline, coast.headline, inland.headline}
+    page = search(client, q="floods", topic="climate")
+    assert 'name="topic" value="climate"' in page and '<label for="id_topic">Topic</label>' in page
+
+
+@pytest.mark.django_db
+def test_search_by_an_unknown_topic_or_author_says_so_and_finds_nothing(client, published_article, energy):
+    tag(published_article, energy)
+    page = search(client, q="floods", topic="no-such-thing")
+    assert "No such topic: “no-such-thing”." in page and published_article.headline not in page
+    page = search(client, q="floods", author="nobody")
+    assert "No such author: “nobody”." in page and published_article.headline not in page
+    for forged in ["\x00", "x" * 5000, "énergie", "energy'; --", "ENERGY"]:
+        assert client.get("/search/", {"q": "floods", "topic": forged, "author": forged}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_search_by_topic_never_shows_hidden_stories(
+    client, make_article, energy, draft_article, review_article, withdrawn_article, embargoed_article
+):
+    hidden = [draft_article, review_article, withdrawn_article, embargoed_article]
+    for story in hidden:
+        story.body = "Floods everywhere."
+        story.save()
+        tag(story, energy)
+    tag(make_article("Visible Floods", body="Floods everywhere."), energy)
+    page = search(client, q="floods", topic="energy")
+    assert "Visible Floods" in page
+    for story in hidden:
+        assert story.headline not in page
