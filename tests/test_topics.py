@@ -555,3 +555,91 @@ def test_search_by_topic_never_shows_hidden_stories(
     assert "Visible Floods" in page
     for story in hidden:
         assert story.headline not in page
+
+
+# Import: topic rules give imported stories their topics by keyword, as routing rules give them sections.
+
+
+def import_dump(*args, **options):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("import_dump", *map(str, args), stdout=out, stderr=out, **options)
+    return out.getvalue()
+
+
+def topics_by_story():
+    return {
+        headline.split()[0]: sorted(
+            StoryTopic.objects.filter(article__headline=headline).values_list("topic__slug", flat=True)
+        )
+        for headline in Article.objects.values_list("headline", flat=True)
+    }
+
+
+@pytest.mark.django_db
+def test_topic_rules_give_imported_stories_topics_by_whole_words_and_re_importing_changes_nothing(make_topic):
+    from articles.models import TopicRule
+    from tests.conftest import SAMPLE
+
+    wagner, iran, military = make_topic("Wagner Group", slug="wagner"), make_topic("Iran"), make_topic("Military")
+    TopicRule.objects.create(keyword="wagner", topic=wagner)
+    TopicRule.objects.create(keyword="IRAN", topic=iran)
+    TopicRule.objects.create(keyword="military intervention", topic=military)
+    TopicRule.objects.create(keyword="ran", topic=make_topic("Not a whole word"))  # "Iran", "ran" inside words
+
+    assert "created 4" in import_dump(SAMPLE)
+    first = topics_by_story()
+    assert first == {
+        "Niger’s": ["military", "wagner"],
+        "Israel": ["iran"],
+        "Moscow": [],
+        "Iran": ["iran"],
+    }
+
+    assert "unchanged 4" in import_dump(SAMPLE)
+    assert topics_by_story() == first and StoryTopic.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_imported_storys_topic_page_lists_it_once_published(client, make_topic):
+    from articles.models import TopicRule
+    from tests.conftest import SAMPLE
+
+    TopicRule.objects.create(keyword="wagner", topic=make_topic("Wagner"))
+    import_dump(SAMPLE, status="published")
+    assert "Niger’s Junta Asks for Help" in text_of(client.get("/topics/wagner/"))
+
+
+@pytest.mark.django_db
+def test_a_dry_run_gives_no_story_a_topic(make_topic):
+    from articles.models import TopicRule
+    from tests.conftest import SAMPLE
+
+    TopicRule.objects.create(keyword="wagner", topic=make_topic("Wagner"))
+    import_dump(SAMPLE, dry_run=True)
+    assert not StoryTopic.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_story_changed_at_the_source_gains_the_topics_of_its_new_words_and_keeps_its_others(tmp_path, make_topic):
+    from articles.models import TopicRule
+    from tests.conftest import SAMPLE
+
+    ukraine, energy = make_topic("Ukraine"), make_topic("Energy")
+    TopicRule.objects.create(keyword="ukraine", topic=ukraine)
+    import_dump(SAMPLE)
+    moscow = Article.objects.get(headline__startswith="Moscow")
+    assert not moscow.story_topics.exists()  # Ukraine comes after the paragraphs that keywords are looked for in
+    tag(moscow, energy)  # an editor's choice, not a keyword's
+    dump = tmp_path / "changed.txt"
+    dump.write_text(
+        SAMPLE.read_text().replace("went off, investigators said", "went off near Ukraine, investigators said")
+    )
+
+    assert "updated 1" in import_dump(dump)
+    assert sorted(moscow.story_topics.values_list("topic__slug", flat=True)) == ["energy", "ukraine"]
+    assert "unchanged 4" in import_dump(dump)
+    assert moscow.story_topics.count() == 2
