@@ -9,8 +9,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Concat, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -126,6 +126,14 @@ class ArticleQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
+
+    def with_topics(self):
+        """Each story's topics, read with the story as one string (`topic_list`, None without any; Topic.listed()
+        reads it): the story page needs no query of its own for them."""
+        links = StoryTopic.objects.filter(article=OuterRef("pk")).order_by().values("article")
+        pair = Concat("topic__slug", Value(UNIT), "topic__name", output_field=models.TextField())
+        joined = StringAgg(pair, delimiter=Value(RECORD))
+        return self.annotate(topic_list=Subquery(links.annotate(joined=joined).values("joined")))
 
     def with_lead_photo(self):
         """Each story's lead caption (or else its first) and its photo, read with the story as one JSON object:
@@ -420,6 +428,11 @@ class TopicQuerySet(models.QuerySet):
         return self.filter(Exists(Article.objects.published().filter(story_topics__topic=OuterRef("pk"))))
 
 
+# Separators of a story's topics in ArticleQuerySet.with_topics(): ASCII separators, which stored text never holds
+# (articles.text.clean_text removes them, and slugs are letters, digits and hyphens).
+UNIT, RECORD = "\x1f", "\x1e"
+
+
 class Topic(models.Model):
     """A running story or a subject (“Energy”, “Gaza ceasefire”): several per story, each with its page."""
 
@@ -441,6 +454,13 @@ class Topic(models.Model):
     @property
     def paragraphs(self):
         return text.paragraphs(self.description)
+
+    @staticmethod
+    def listed(topic_list):
+        """The topics (unsaved: a name and a slug) of a story's `topic_list` (ArticleQuerySet.with_topics()),
+        by name."""
+        pairs = (item.split(UNIT, 1) for item in (topic_list or "").split(RECORD) if item)
+        return sorted((Topic(slug=slug, name=name) for slug, name in pairs), key=lambda topic: topic.name)
 
     @transaction.atomic
     def merge_into(self, other):

@@ -35,7 +35,6 @@ from .models import (
     Photo,
     Redirect,
     Section,
-    StoryTopic,
     Topic,
     TopicRedirect,
     bylines_with_authors,
@@ -88,8 +87,8 @@ published_story = CompiledQuery(
         .annotate(
             corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))),
             has_authors=Exists(Byline.objects.filter(article=OuterRef("pk"))),
-            has_topics=Exists(StoryTopic.objects.filter(article=OuterRef("pk"))),
         )
+        .with_topics()
         .order_by()
     ),
     str,
@@ -103,8 +102,7 @@ story_bylines = CompiledQuery(lambda article: Byline.objects.filter(article=arti
 # An author's page: the author with their portrait, and their links.
 author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).select_related("photo"), str)
 author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
-# Its topics, by name; a topic's page: the topic.
-story_topics = CompiledQuery(lambda article: Topic.objects.filter(story_topics__article=article), int)
+# A topic's page: the topic.
 topic_by_slug = CompiledQuery(lambda slug: Topic.objects.filter(slug=slug), str)
 
 
@@ -266,7 +264,7 @@ class ArticleDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         captions = story_captions(self.article.pk)
         bylines = story_bylines(self.article.pk) if self.article.has_authors else []
-        topics = story_topics(self.article.pk) if self.article.has_topics else []
+        topics = Topic.listed(self.article.topic_list)
         context = story_context(self.request, self.article, captions, bylines, topics)
         return super().get_context_data(**(kwargs | context))
 
