@@ -643,3 +643,55 @@ def test_a_story_changed_at_the_source_gains_the_topics_of_its_new_words_and_kee
     assert sorted(moscow.story_topics.values_list("topic__slug", flat=True)) == ["energy", "ukraine"]
     assert "unchanged 4" in import_dump(dump)
     assert moscow.story_topics.count() == 2
+
+
+# The compiled queries give what their querysets give (articles/compiled.py).
+
+
+def same(a, b):
+    from tests.test_compiled import same
+
+    return same(a, b)
+
+
+@pytest.mark.django_db
+def test_a_topic_page_is_its_slice_of_the_topics_listing(many_articles, energy, embargoed_article, make_article):
+    from articles import listings
+
+    for story in [*many_articles(25), embargoed_article]:
+        tag(story, energy)
+    tag(make_article("Not on it"), make_topic_named("Other"))
+    now = timezone.now()
+    listing = list(Article.objects.published(at=now).on_topic(energy).newest_first().values_list("pk", flat=True))
+    assert len(listing) == 25
+    for start in [0, 20, 40]:
+        page = listings.topic_page(energy.pk, now, slice(start, start + 20))
+        assert same(page, list(listings.topic_page.build(energy.pk, now, slice(start, start + 20))))
+        page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
+        assert [story.pk for story in page] == listing[start : start + 20]
+
+
+def make_topic_named(name):
+    return Topic.objects.create(name=name, slug=name.lower())
+
+
+@pytest.mark.django_db
+def test_a_storys_related_stories_on_its_topics_are_what_their_queryset_gives(
+    make_article, energy, climate, embargoed_article
+):
+    from articles import listings, views
+
+    story = make_article("Main Story")
+    tag(story, energy, climate)
+    for n in range(6):
+        tag(
+            make_article(f"Related {n}", published_at=timezone.now() - timedelta(hours=n + 2)),
+            *[energy, climate][: n % 2 + 1],
+        )
+    tag(embargoed_article, energy, climate)
+    now = timezone.now()
+    compiled = listings.shared_topic_stories(story.pk, now)
+    assert same(compiled, list(listings.shared_topic_stories.build(story.pk, now)))
+    assert [s.headline for s in compiled] == ["Related 1", "Related 3", "Related 5", "Related 0"]
+    assert same(views.topic_by_slug("energy"), list(Topic.objects.filter(pk=energy.pk)))
+    assert views.topic_by_slug("nothing") == []
