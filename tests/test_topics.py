@@ -410,7 +410,12 @@ def merge(client, topics, into=None):
 def test_merging_topics_moves_their_stories_and_redirects_the_old_addresses(
     client, editor_client, make_article, make_topic, energy
 ):
+    from articles.models import TopicRule
+
     power = make_topic("Power")
+    TopicRule.objects.create(keyword="grid", topic=power)
+    TopicRule.objects.create(keyword="power", topic=power)
+    TopicRule.objects.create(keyword="grid", topic=energy)
     on_both = make_article("On Both Topics")
     on_power = make_article("On Power Only")
     tag(on_both, energy, power)
@@ -440,6 +445,7 @@ def test_merging_topics_moves_their_stories_and_redirects_the_old_addresses(
     page = text_of(client.get("/topics/energy/"))
     assert "On Both Topics" in page and "On Power Only" in page
     assert topics_of(text_of(client.get(on_both.get_absolute_url()))).count("<li>") == 1
+    assert sorted(TopicRule.objects.values_list("keyword", "topic__slug")) == [("grid", "energy"), ("power", "energy")]
     assert "Merged “Power” (power) into it." in str(
         editor_client.get(reverse("admin:articles_topic_history", args=[energy.pk])).content.decode()
     )
