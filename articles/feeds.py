@@ -147,8 +147,18 @@ class TopicAtomFeed(ListingAtomFeed, TopicFeed):
 
 
 def stories(published):
-    """A feed's items: the newest of these published stories, with what an item shows of their section and authors."""
-    return published.select_related("section").prefetch_related(bylines_with_authors()).newest_first()[:FEED_LENGTH]
+    """A feed's items: the newest of these published stories, with what an item shows of their section and authors.
+
+    Their ids first, over the listing index alone, as a listing page's (listings.listing_pages): read with their
+    rows, SQLite read every story of a topic or an author to sort them (160 ms for a topic of 9,500 stories).
+    """
+    newest = published.newest_first().values("pk")[:FEED_LENGTH]
+    return (
+        Article.objects.filter(pk__in=newest)
+        .select_related("section")
+        .prefetch_related(bylines_with_authors())
+        .newest_first()
+    )
 
 
 def xml_safe_values(values):
