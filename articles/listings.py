@@ -74,8 +74,13 @@ def listing_pages(stories):
 section_page = listing_pages(ArticleQuerySet.in_section)
 # An author's bylines lead to their stories (index byline_author_stories).
 author_page = listing_pages(ArticleQuerySet.by_author)
-# A topic's links lead to its stories (index story_topic_stories).
+# A topic's links lead to its stories (index story_topic_stories): the listing walked against them, for a large
+# topic, or its stories looked up by id, for a small one (ArticleQuerySet.on_topic).
 topic_page = listing_pages(ArticleQuerySet.on_topic)
+small_topic_page = listing_pages(lambda stories, topic: stories.on_topic(topic, by_key=True))
+# Up to this many published stories, a topic's page looks its stories up by id (a few milliseconds at most),
+# rather than walk the whole listing to find them.
+SMALL_TOPIC = 1000
 
 
 class Listing:
@@ -105,6 +110,12 @@ class AuthorListing(Listing):
 
 class TopicListing(Listing):
     pages = topic_page
+    count = None  # the topic's published stories, set by the view
+
+    def __getitem__(self, page):
+        if self.count is not None and self.count <= SMALL_TOPIC:
+            self.pages = small_topic_page
+        return super().__getitem__(page)
 
 
 # Candidates for a story's related stories on its topics: the newest published stories sharing one of them.

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Concat, JSONObject
+from django.db.models.lookups import In
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -98,6 +99,18 @@ def publication_state(status, published_at, at=None):
     return PUBLIC if published_at <= (at or timezone.now()) else EMBARGOED
 
 
+class NotByKey(models.Func):
+    """A story's id, which SQLite may not look the story up by (written `+id`): where a list of ids is checked
+    against a listing, SQLite then walks the listing index in order instead of fetching and sorting every story
+    on the list. Other databases get the id as it is."""
+
+    template = "%(expressions)s"
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, at=None):
         """The one definition of what readers may see: published, and past any embargo (now, or at `at`)."""
@@ -120,9 +133,15 @@ class ArticleQuerySet(models.QuerySet):
         # status and time, which it keeps after the body, in the row's overflow pages (0.1-0.9 s a page).
         return self.filter(pk__in=Byline.objects.filter(author=author).values("article_id"))
 
-    def on_topic(self, topic):
-        # As by_author: a list from the links' index (story_topic_stories), so a topic page walks article_listing.
-        return self.filter(pk__in=StoryTopic.objects.filter(topic=topic).values("article_id"))
+    def on_topic(self, topic, by_key=False):
+        """A topic's stories: a list of ids from the links' index (story_topic_stories), as by_author's, that a
+        listing is walked against in its order; with `by_key`, the stories on the list looked up by id instead.
+
+        Walking the listing index suits a large topic (9,500 stories at 100,000: page 1 in 3 ms, where SQLite,
+        left to choose, looked up and sorted every one: 170 ms); looking them up, a small one, whose stories may
+        lie anywhere in the listing (a topic's page picks: listings.TopicListing)."""
+        ids = StoryTopic.objects.filter(topic=topic).order_by().values("article_id")
+        return self.filter(pk__in=ids) if by_key else self.filter(In(NotByKey(F("pk")), ids))
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")

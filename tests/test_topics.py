@@ -127,7 +127,11 @@ def test_a_topic_page_lists_its_published_stories_newest_first(
 
 
 @pytest.mark.django_db
-def test_a_topic_page_is_paginated_like_a_section(client, many_articles, energy):
+@pytest.mark.parametrize("small_topic", [1000, 10], ids=["looked-up", "walked"])
+def test_a_topic_page_is_paginated_like_a_section(client, many_articles, energy, small_topic, monkeypatch):
+    from articles import listings
+
+    monkeypatch.setattr(listings, "SMALL_TOPIC", small_topic)
     for story in many_articles(45):
         tag(story, energy)
     first, last = text_of(client.get("/topics/energy/")), text_of(client.get("/topics/energy/?page=3"))
@@ -670,11 +674,12 @@ def test_a_topic_page_is_its_slice_of_the_topics_listing(many_articles, energy, 
     now = timezone.now()
     listing = list(Article.objects.published(at=now).on_topic(energy).newest_first().values_list("pk", flat=True))
     assert len(listing) == 25
-    for start in [0, 20, 40]:
-        page = listings.topic_page(energy.pk, now, slice(start, start + 20))
-        assert same(page, list(listings.topic_page.build(energy.pk, now, slice(start, start + 20))))
-        page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
-        assert [story.pk for story in page] == listing[start : start + 20]
+    for pages in [listings.topic_page, listings.small_topic_page]:  # for a large topic, and for a small one
+        for start in [0, 20, 40]:
+            page = pages(energy.pk, now, slice(start, start + 20))
+            assert same(page, list(pages.build(energy.pk, now, slice(start, start + 20))))
+            page.sort(key=lambda story: (story.published_at, story.pk), reverse=True)
+            assert [story.pk for story in page] == listing[start : start + 20]
 
 
 def make_topic_named(name):
