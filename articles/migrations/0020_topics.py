@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-# As for authors (0018): editors manage topics (and merge them, and their routing rules); reporters pick them.
+# As for authors (0018): editors manage topics (merge them, give them import keywords); reporters pick them.
 REPORTER_PERMISSIONS = ["view_topic", "add_storytopic", "change_storytopic", "delete_storytopic", "view_storytopic"]
 EDITOR_PERMISSIONS = [
     f"{action}_{model}"
