@@ -34,6 +34,14 @@ def revoke(apps, schema_editor):
         group.permissions.remove(*Permission.objects.filter(content_type__app_label="articles", codename__in=codenames))
 
 
+def topic_statistics(apps, schema_editor):
+    # PostgreSQL estimates how many stories a topic has from its most common topics (100 by default), and for
+    # the others assumes an average: a topic of 100 stories among 100,000, estimated at 1,400, had its page
+    # walk the whole listing probing each story (60-280 ms) instead of looking its hundred up (2-5 ms).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE articles_storytopic ALTER COLUMN topic_id SET STATISTICS 1000")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0019_fronts"),
@@ -122,4 +130,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(grant, revoke),
+        migrations.RunPython(topic_statistics, migrations.RunPython.noop),
     ]
