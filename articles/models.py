@@ -500,7 +500,8 @@ class Topic(models.Model):
 class StoryTopic(models.Model):
     """One topic of one story. Saved with the story's revisions."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="story_topics")
+    # Indexed by one_link_per_topic (article, topic): a story's topics are read from that index alone.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="story_topics", db_index=False)
     # Indexed with the story below: a topic's page goes from the topic to its stories.
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="story_topics", db_index=False)
 

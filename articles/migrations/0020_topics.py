@@ -87,7 +87,10 @@ class Migration(migrations.Migration):
                 (
                     "article",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="story_topics", to="articles.article"
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="story_topics",
+                        to="articles.article",
                     ),
                 ),
                 (
