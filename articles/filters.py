@@ -2,6 +2,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
@@ -31,9 +33,27 @@ class DayFilter(django_filters.DateFilter):
         return qs.filter(**{f"{self.field_name}__lt": start_of(next_day)})
 
 
+class SlugOrName(django_filters.fields.ModelChoiceField):
+    """A topic or an author by the slug of their page, as links give it, or by their name, as readers type it
+    (any case): one query."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        typed = str(value).strip()
+        found = self.queryset.filter(Q(slug=typed.lower()) | Q(name__iexact=typed)).order_by("pk").first()
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+
 class BySlug(django_filters.ModelChoiceFilter):
-    """A topic or an author named by the slug of their page (?topic=energy), typed or followed from a link: a
-    text box, not a list of every one of them. An unknown slug is the form's error, "No such topic"."""
+    """A topic or an author named by the slug of their page (?topic=energy), followed from a link, or typed (a
+    name will do): a text box, not a list of every one of them. An unknown one is the form's error, "No such
+    topic"."""
+
+    field_class = SlugOrName
 
     def __init__(self, model, narrow, **kwargs):
         self.narrow = narrow

@@ -538,6 +538,8 @@ def test_search_filters_by_topic_and_by_author_by_their_slugs(client, make_artic
     assert found() == {grid.headline, coast.headline, inland.headline}
     page = search(client, q="floods", topic="climate")
     assert 'name="topic" value="climate"' in page and '<label for="id_topic">Topic</label>' in page
+    assert found(topic="Energy ") == found(topic="ENERGY") == {grid.headline}  # typed as its name, any case
+    assert found(author="Omar Haddad", topic="climate") == {coast.headline}
 
 
 @pytest.mark.django_db
