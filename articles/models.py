@@ -503,7 +503,8 @@ class StoryTopic(models.Model):
     # Indexed by one_link_per_topic (article, topic): a story's topics are read from that index alone.
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="story_topics", db_index=False)
     # Indexed with the story below: a topic's page goes from the topic to its stories.
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="story_topics", db_index=False)
+    # Protected, as an author by their bylines: a topic with stories is merged into another, not deleted.
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="story_topics", db_index=False)
 
     class Meta:
         ordering = ["topic__name", "pk"]

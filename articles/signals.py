@@ -119,7 +119,7 @@ def connect():
     pre_save.connect(restore_topic_link, sender=StoryTopic, dispatch_uid="articles-storytopic-before-save")
     pre_save.connect(remember_topic, sender=Topic, dispatch_uid="articles-topic-before-save")
     post_save.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-saved")
-    # Before: a deleted topic takes its links, and its page, with it.
+    # Before: a deleted topic (one without stories: they protect it) takes its page with it.
     pre_delete.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-deleted")
     post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
     post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")

@@ -708,3 +708,13 @@ def test_a_storys_related_stories_on_its_topics_are_what_their_queryset_gives(
     assert [s.headline for s in compiled] == ["Related 1", "Related 3", "Related 5", "Related 0"]
     assert same(views.topic_by_slug("energy"), list(Topic.objects.filter(pk=energy.pk)))
     assert views.topic_by_slug("nothing") == []
+
+
+@pytest.mark.django_db
+def test_a_topic_with_stories_cannot_be_deleted_only_merged(editor_client, published_article, energy, climate):
+    tag(published_article, energy)
+    response = editor_client.post(reverse("admin:articles_topic_delete", args=[energy.pk]), {"post": "yes"})
+    assert Topic.objects.filter(pk=energy.pk).exists()
+    assert "Cannot delete topic" in response.content.decode()
+    editor_client.post(reverse("admin:articles_topic_delete", args=[climate.pk]), {"post": "yes"})
+    assert not Topic.objects.filter(pk=climate.pk).exists()

@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                     "topic",
                     models.ForeignKey(
                         db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="story_topics",
                         to="articles.topic",
                     ),
