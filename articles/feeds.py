@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html_join
 
-from .models import Article, Author, Section, bylines_with_authors
+from .models import Article, Author, Section, Topic, bylines_with_authors
 from .text import paragraphs, xml_safe
+from .views import merged_topic
 
 FEED_LENGTH = 30
 
@@ -126,9 +127,38 @@ class AuthorAtomFeed(ListingAtomFeed, AuthorFeed):
     url_name = "articles:author-atom"
 
 
+class TopicFeed(ListingFeed):
+    model, kwarg, url_name = Topic, "topic", "articles:topic-feed"
+
+    def __call__(self, request, *args, **kwargs):
+        if not Topic.objects.filter(slug=kwargs["topic"]).exists():
+            return merged_topic(request, self.url_name, kwargs["topic"])
+        return super().__call__(request, *args, **kwargs)
+
+    def description(self, topic):
+        return f"The latest stories on {topic.name} from {settings.SITE_NAME}."
+
+    def items(self, topic):
+        return stories(Article.objects.published().on_topic(topic))
+
+
+class TopicAtomFeed(ListingAtomFeed, TopicFeed):
+    url_name = "articles:topic-atom"
+
+
 def stories(published):
-    """A feed's items: the newest of these published stories, with what an item shows of their section and authors."""
-    return published.select_related("section").prefetch_related(bylines_with_authors()).newest_first()[:FEED_LENGTH]
+    """A feed's items: the newest of these published stories, with what an item shows of their section and authors.
+
+    Their ids first, over the listing index alone, as a listing page's (listings.listing_pages): read with their
+    rows, SQLite read every story of a topic or an author to sort them (160 ms for a topic of 9,500 stories).
+    """
+    newest = published.newest_first().values("pk")[:FEED_LENGTH]
+    return (
+        Article.objects.filter(pk__in=newest)
+        .select_related("section")
+        .prefetch_related(bylines_with_authors())
+        .newest_first()
+    )
 
 
 def xml_safe_values(values):

@@ -2,10 +2,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
-from .models import Section
+from .models import ArticleQuerySet, Author, Section, Topic
 
 
 class DayFilter(django_filters.DateFilter):
@@ -31,17 +33,63 @@ class DayFilter(django_filters.DateFilter):
         return qs.filter(**{f"{self.field_name}__lt": start_of(next_day)})
 
 
+class SlugOrName(django_filters.fields.ModelChoiceField):
+    """A topic or an author by the slug of their page, as links give it, or by their name, as readers type it
+    (any case): one query."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        typed = str(value).strip()
+        found = self.queryset.filter(Q(slug=typed.lower()) | Q(name__iexact=typed)).order_by("pk").first()
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+
+class BySlug(django_filters.ModelChoiceFilter):
+    """A topic or an author named by the slug of their page (?topic=energy), followed from a link, or typed (a
+    name will do): a text box, not a list of every one of them. An unknown one is the form's error, "No such
+    topic"."""
+
+    field_class = SlugOrName
+
+    def __init__(self, model, narrow, **kwargs):
+        self.narrow = narrow
+        name = model._meta.verbose_name
+        super().__init__(
+            queryset=model.objects.all(),
+            to_field_name="slug",
+            widget=forms.TextInput(attrs={"placeholder": f"e.g. {kwargs.pop('example')}"}),
+            error_messages={"invalid_choice": f"No such {name}: “%(value)s”."},
+            **kwargs,
+        )
+
+    def filter(self, qs, value):
+        return qs if value in EMPTY_VALUES else self.narrow(qs, value)
+
+
 class SearchFilter(django_filters.FilterSet):
-    """Narrow a search by section, publication date and photo credit (agency or photographer)."""
+    """Narrow a search by section, topic, author, publication date and photo credit (agency or photographer)."""
 
     section = django_filters.ModelChoiceFilter(
         queryset=Section.objects.all(), to_field_name="slug", empty_label="All sections"
     )
+    topic = BySlug(Topic, ArticleQuerySet.on_topic, label="Topic", example="energy")
+    author = BySlug(Author, ArticleQuerySet.by_author, label="Author", example="jane-doe")
     since = DayFilter(field_name="published_at", lookup_expr="gte", label="From")
     until = DayFilter(field_name="published_at", lookup_expr="lte", label="To")
     credit = django_filters.CharFilter(
         field_name="captions__photo__credit", lookup_expr="icontains", label="Photo credit", distinct=True
     )
+
+    def filter_queryset(self, queryset):
+        # A topic or author that does not exist finds nothing, rather than every story (the filter left out). Not
+        # with none(): the search engines write the queryset into their own SQL, and none() has no SQL.
+        if any(name in self.form.errors for name in ("topic", "author")):
+            return queryset.filter(pk__isnull=True)
+        return super().filter_queryset(queryset)
 
 
 # The moments the database adapters can still convert to UTC; the first and last days a date can name

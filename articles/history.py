@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from reversion.models import Revision, Version
 
-from .models import Article, Author, Byline, Caption
+from .models import Article, Author, Byline, Caption, StoryTopic, Topic, TopicRedirect
 
 # Fields that change on every save and tell an editor nothing.
 IGNORED_FIELDS = {"updated_at", "version", "import_hash", "source_key"}
@@ -67,15 +67,27 @@ def author_names(bylines):
     return ", ".join(names.get(b.author_id, f"author {b.author_id}") for b in ordered)
 
 
+def topic_names(links):
+    """A revision's topics, by name, in alphabetical order (one merged since by the topic it went into, one
+    deleted since by number)."""
+    ids = [link.topic_id for link in links]
+    names = dict(Topic.objects.filter(pk__in=ids).values_list("pk", "name"))
+    merged = TopicRedirect.objects.filter(old_id__in=set(ids) - set(names)).values_list("old_id", "topic__name")
+    names |= {old: f"{name} (merged since)" for old, name in merged}
+    return ", ".join(sorted(names.get(link.topic_id, f"topic {link.topic_id}") for link in links))
+
+
 def revision_fields(version):
-    """The story as it was in this Version's revision, with its authors and captions: {label: text}."""
+    """The story as it was in this Version's revision, with its authors, topics and captions: {label: text}."""
     article, captions = revision_state(version)
-    return state_fields(article, captions, revision_state(version, Byline)[1])
+    topics = revision_state(version, StoryTopic)[1]
+    return state_fields(article, captions, revision_state(version, Byline)[1], topics)
 
 
-def state_fields(article, captions, bylines=()):
+def state_fields(article, captions, bylines=(), topics=()):
     fields = article_fields(article)
     fields["Authors"] = author_names(bylines)
+    fields["Topics"] = topic_names(topics)
     fields["Captions"] = caption_lines(captions)
     return fields
 
@@ -122,7 +134,7 @@ def word_diff(before, after):
 
 # What a deleted story is recovered with: everything that is deleted with it (on_delete=CASCADE) and that
 # readers or editors would miss. Preview links are left out on purpose: a deletion ends them.
-RECOVERED_WITH_STORY = ["captions", "bylines", "corrections", "redirects"]
+RECOVERED_WITH_STORY = ["captions", "bylines", "story_topics", "corrections", "redirects"]
 
 
 def record_before_delete(articles, user):

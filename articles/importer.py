@@ -21,7 +21,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .dump import DumpError, StoryRecord
-from .models import Article, Caption, ImportedDump, Photo, RoutingRule, Section, content_hash
+from .models import (
+    Article,
+    Caption,
+    ImportedDump,
+    Photo,
+    RoutingRule,
+    Section,
+    StoryTopic,
+    TopicRule,
+    content_hash,
+)
 from .workflow import may_change, may_change_photo, publication_problems
 
 BATCH_SIZE = 500
@@ -45,7 +55,8 @@ def record_hash(record):
 
 
 class Router:
-    """Choose a section for a story from the routing rules (keyword to section).
+    """Choose a section for a story from the routing rules (keyword to section), and its topics from the topic
+    rules (keyword to topic).
 
     Keywords are matched as whole words, case-insensitively: the text is split into words once and each
     word (with the run it starts, for multi-word keywords) looked up in a dict, so it stays fast however
@@ -61,9 +72,13 @@ class Router:
         self.sections = defaultdict(list)  # normalised keyword -> [(section, weight)]
         for rule in [] if section else RoutingRule.objects.select_related("section"):
             self.sections[" ".join(words(rule.keyword))].append((rule.section, rule.weight))
+        # A story's topics come from their keywords whatever its section (--section too).
+        self.topics = defaultdict(set)  # normalised keyword -> {topic id}
+        for keyword, topic_id in TopicRule.objects.values_list("keyword", "topic_id"):
+            self.topics[" ".join(words(keyword))].add(topic_id)
         # First words of multi-word keywords ("west" for "West Bank"): only they start a longer lookup.
         self.openers = defaultdict(set)
-        for key in self.sections:
+        for key in [*self.sections, *self.topics]:
             first, _, rest = key.partition(" ")
             if rest:
                 self.openers[first].add(rest.count(" ") + 2)
@@ -72,25 +87,36 @@ class Router:
         if self.fixed or not self.sections:
             return self.default
         scores = Counter()
+        for key, weight in self.keywords(record, self.sections):
+            for section, rule_weight in self.sections[key]:
+                scores[section] += weight * rule_weight
+        if scores:
+            return max(scores, key=lambda s: (scores[s], -s.order))
+        return self.default
+
+    def topic_ids(self, record):
+        """The ids of the topics whose keywords the story has, in order."""
+        return sorted({topic_id for key, _ in self.keywords(record, self.topics) for topic_id in self.topics[key]})
+
+    def keywords(self, record, rules):
+        """(keyword, weight) for each whole-word match of one of `rules`' keywords in the story's headline,
+        captions and first paragraphs, as often as it occurs."""
+        if not rules:
+            return
         for text, weight in [
             (record.headline, self.HEADLINE_WEIGHT),
             (" ".join(c.text for c in record.captions), self.CAPTION_WEIGHT),
             (" ".join(record.paragraphs[:3]), 1),
         ]:
             tokens = words(text)
-            keys = [token for token in tokens if token in self.sections]
+            keys = [token for token in tokens if token in rules]
             keys += [
                 " ".join(tokens[start : start + size])
                 for start, token in enumerate(tokens)
                 if token in self.openers
                 for size in self.openers[token]
             ]
-            for key in keys:
-                for section, rule_weight in self.sections.get(key, ()):
-                    scores[section] += weight * rule_weight
-        if scores:
-            return max(scores, key=lambda s: (scores[s], -s.order))
-        return self.default
+            yield from ((key, weight) for key in keys if key in rules)
 
 
 @dataclass
@@ -126,14 +152,16 @@ class Outcome:
 
 class Ready(NamedTuple):
     """A story checked and ready to write: its key and hash, the section it goes to if new (None on a dry run
-    of drafts, which routes nothing), and what stops it from being published (None unless imported as
-    published). Prepared before the run takes the database's write lock, and kept (pickled) until then."""
+    of drafts, which routes nothing), what stops it from being published (None unless imported as published),
+    and the topics its keywords give it (none on a dry run). Prepared before the run takes the database's write
+    lock, and kept (pickled) until then."""
 
     key: str
     record: StoryRecord
     digest: str
     section_id: int | None
     problems: list | None
+    topic_ids: tuple = ()
 
 
 class ImportFailed(Exception):
@@ -264,7 +292,8 @@ class Importer:
                 section = self.route(item)
             if self.status == Article.Status.PUBLISHED:
                 problems = self._problems(item, section)
-            ready.append(Ready(key, item, digest, section.pk if section else None, problems))
+            topics = () if self.dry_run else tuple(self.route.topic_ids(item))
+            ready.append(Ready(key, item, digest, section.pk if section else None, problems, topics))
         return ready
 
     def _problems(self, record, section):
@@ -346,6 +375,8 @@ class Importer:
                 for article_id, story, slug, values in zip(article_ids, new, slugs, fields, strict=True)
             ]
         )
+        if links := [(a, topic) for a, story in zip(article_ids, new, strict=True) for topic in story.topic_ids]:
+            Rows(StoryTopic, ["article_id", "topic_id"]).insert(links)
         self.outcome.created_ids += article_ids
 
     def _update(self, article, story):
@@ -377,6 +408,9 @@ class Importer:
                 Photo.objects.filter(pk=caption.photo_id).update(credit=credit)
         if len(old) > len(record.captions):
             Caption.objects.filter(article=article, order__gte=len(record.captions)).delete()
+        # Topics its new text's keywords give it; those it had are kept (an editor may have chosen them).
+        links = [StoryTopic(article=article, topic_id=topic_id) for topic_id in story.topic_ids]
+        StoryTopic.objects.bulk_create(links, ignore_conflicts=True)
         self.outcome.updated += 1
         self.outcome.updated_ids.append(article.pk)
 

@@ -1,17 +1,17 @@
 """The public site's listings: story cards, the fronts (the home page's and each section's, as editors arrange
-them), a section's and an author's pages, and the newest stories of every section (each story page's related
-stories)."""
+them), a section's, an author's and a topic's pages, a story's related stories, and the newest stories of every
+section."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 
-from django.db.models import FETCH_PEERS, Q
+from django.db.models import FETCH_PEERS, Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import pagecache
 from .compiled import CompiledQuery
-from .models import Article, ArticleQuerySet, Front, FrontSlot
+from .models import Article, ArticleQuerySet, Front, FrontSlot, StoryTopic
 from .pagecache import sections_for
 
 # A front's lead and its top stories (the home page's, a section page's), when its arrangement has fewer slots.
@@ -79,6 +79,13 @@ def listing_pages(stories):
 section_page = listing_pages(ArticleQuerySet.in_section)
 # An author's bylines lead to their stories (index byline_author_stories).
 author_page = listing_pages(ArticleQuerySet.by_author)
+# A topic's links lead to its stories (index story_topic_stories): the listing walked against them, for a large
+# topic, or its stories looked up by id, for a small one (ArticleQuerySet.on_topic).
+topic_page = listing_pages(ArticleQuerySet.on_topic)
+small_topic_page = listing_pages(lambda stories, topic: stories.on_topic(topic, by_key=True))
+# Up to this many published stories, a topic's page looks its stories up by id (a few milliseconds at most),
+# rather than walk the whole listing to find them.
+SMALL_TOPIC = 1000
 
 
 class Listing:
@@ -104,6 +111,66 @@ class SectionListing(Listing):
 
 class AuthorListing(Listing):
     pages = author_page
+
+
+class TopicListing(Listing):
+    pages = topic_page
+    count = None  # the topic's published stories, set by the view
+
+    def __getitem__(self, page):
+        if self.count is not None and self.count <= SMALL_TOPIC:
+            self.pages = small_topic_page
+        return super().__getitem__(page)
+
+
+# Candidates for a story's related stories on its topics: the newest published stories sharing one of them.
+# Bounded, so a story on a topic of 50,000 stories costs its page as little as one on a topic of three.
+SHARED_TOPIC_CANDIDATES = 100
+
+# A story's related stories on its topics: of the newest stories sharing a topic with it, those sharing the
+# most, newest first. One query, compiled once per process (as listing_pages).
+shared_topic_stories = CompiledQuery(
+    lambda article, now: (
+        card_stories()
+        .filter(
+            pk__in=Article.objects.published(at=now)
+            .filter(
+                Exists(
+                    StoryTopic.objects.filter(
+                        article=OuterRef("pk"),
+                        topic__in=StoryTopic.objects.filter(article=article).values("topic"),
+                    )
+                )
+            )
+            .exclude(pk=article)
+            .newest_first()
+            .values("pk")[:SHARED_TOPIC_CANDIDATES]
+        )
+        .alias(
+            shared=Subquery(
+                StoryTopic.objects.filter(
+                    article=OuterRef("pk"), topic__in=StoryTopic.objects.filter(article=article).values("topic")
+                )
+                .order_by()
+                .values("article")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+        )
+        .order_by("-shared", "-published_at", "-pk")[:RELATED_STORIES]
+    ),
+    int,
+    datetime,
+)
+
+
+def related_stories(request, article, has_topics):
+    """A story page's related stories: those sharing the most of its topics, newest first, then the newest of
+    its section, none twice: at most one query (none for a story without topics)."""
+    related = as_cards(shared_topic_stories(article.pk, timezone.now()), sections_for(request)) if has_topics else []
+    seen = {article.pk, *(story.pk for story in related)}
+    front = section_fronts(request).get(article.section_id, [])
+    return (related + [story for story in front if story.pk not in seen])[:RELATED_STORIES]
 
 
 def section_fronts(request):

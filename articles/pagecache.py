@@ -17,6 +17,8 @@ The scopes, and what bumps them (`scopes_for`, the one place that decides):
 - "story:<path>": one story's page. A change to that story, its captions, photos, corrections or bylines.
 - "author:<slug>": an author's page and feeds, besides "site" (their stories). A change to the author (name,
   slug, bio, photo, links), which also goes stale on their stories' pages.
+- "topic:<slug>": a topic's page and feeds, besides "site" (their stories). A change to the topic (name, slug,
+  description, a merge), which also goes stale on its stories' pages.
 - Fronts (the home page and section pages, arranged by editors: models.Front) are listings, under "site": a
   change to an approved arrangement or its slots, live or scheduled, before or after the change. A story on a
   front is a published story: any change to it bumps "site" already, however deep in the archive it is.
@@ -83,6 +85,14 @@ def author_scope(slug):
 
 def author_page_scopes(request, kwargs):
     return (ALL, SITE, author_scope(kwargs["author"]))
+
+
+def topic_scope(slug):
+    return f"topic:{slug}"
+
+
+def topic_page_scopes(request, kwargs):
+    return (ALL, SITE, topic_scope(kwargs["topic"]))
 
 
 # Reading.
@@ -157,10 +167,10 @@ def front_states(fronts):
     return [FrontState(*row) for row in fronts.values_list(*FrontState._fields)]
 
 
-def content_changed(stories=(), *, everything=False, authors=(), fronts=(), using=None):
+def content_changed(stories=(), *, everything=False, authors=(), topics=(), fronts=(), using=None):
     """Make readers' pages that show these stories (StoryStates, before and after the change), these
-    authors (slugs, before and after) and these arrangements of fronts (FrontStates, before and after)
-    stale, on every process, once the change commits; with `everything`, every page.
+    authors and topics (slugs, before and after) and these arrangements of fronts (FrontStates, before and
+    after) stale, on every process, once the change commits; with `everything`, every page.
 
     Every way of changing what readers see calls this: model signals (below) for saves and deletes, and
     code that writes without them (the importer). Until the commit, this process's own requests skip
@@ -176,10 +186,10 @@ def content_changed(stories=(), *, everything=False, authors=(), fronts=(), usin
         (func for sids, func, _ in conn.run_on_commit if isinstance(func, PendingChange) and sids <= savepoints), None
     )
     if pending is not None and conn.in_atomic_block:
-        pending.add(stories, everything, authors, fronts)
+        pending.add(stories, everything, authors, topics, fronts)
         return
     pending = PendingChange(using)
-    pending.add(stories, everything, authors, fronts)
+    pending.add(stories, everything, authors, topics, fronts)
     transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
@@ -201,31 +211,41 @@ class PendingChange:
         self.stories = []
         self.everything = False
         self.authors = set()
+        self.topics = set()
         self.fronts = []
 
-    def add(self, stories, everything, authors, fronts=()):
+    def add(self, stories, everything, authors, topics=(), fronts=()):
         self.stories.extend(stories)
         self.everything = self.everything or everything
         self.authors.update(authors)
+        self.topics.update(topics)
         self.fronts.extend(fronts)
 
     def __call__(self):
         global _uncommitted
         try:
-            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors, fronts=self.fronts))
+            bump(
+                scopes_for(
+                    self.stories,
+                    everything=self.everything,
+                    authors=self.authors,
+                    topics=self.topics,
+                    fronts=self.fronts,
+                )
+            )
             _recent.clear()  # this process sees its own change at once
         except Exception:  # noqa: BLE001 -- the change is committed: say so loudly, don't fail the request
             log.exception("could not invalidate readers' pages; they follow within DJANGO_PAGE_CACHE_SECONDS")
         _uncommitted = 0
 
 
-def scopes_for(stories, *, everything=False, authors=(), fronts=()):
-    """The scopes whose pages show any of these story states, authors or arrangements of fronts: the one rule
-    of what a change invalidates."""
+def scopes_for(stories, *, everything=False, authors=(), topics=(), fronts=()):
+    """The scopes whose pages show any of these story states, authors, topics or arrangements of fronts: the
+    one rule of what a change invalidates."""
     if everything or len(stories) > MANY_STORIES:
         return {ALL}
-    # An author's page shows them even without a published story (their bio): it is theirs to bump.
-    scopes = {author_scope(slug) for slug in authors}
+    # An author's page shows them even without a published story (their bio): it is theirs to bump; a topic's too.
+    scopes = {author_scope(slug) for slug in authors} | {topic_scope(slug) for slug in topics}
     # An approved arrangement is live, or will be (the next change that comes by itself): the fronts are
     # listings. A suggestion, before and after, shows nowhere.
     if any(front.approved for front in fronts):
@@ -462,6 +482,11 @@ def author_count(request, author):
     # Lazy: the author's queryset took longer to build than the cached count takes to read, and a count is
     # counted only once per site version.
     return listing_count(request, f"author-{author.pk}", SimpleLazyObject(lambda: Article.objects.by_author(author)))
+
+
+def topic_count(request, topic):
+    """How many published stories a topic has, for its pages."""
+    return listing_count(request, f"topic-{topic.pk}", Article.objects.on_topic(topic))
 
 
 def listing_count(request, name, stories):

@@ -21,6 +21,8 @@ from .models import (
     Photo,
     Redirect,
     Section,
+    StoryTopic,
+    Topic,
     publication_state,
     story_path,
 )
@@ -98,6 +100,22 @@ def front_slot_changed(sender, instance, **kwargs):
     content_changed(fronts=front_states(Front.objects.filter(pk=instance.front_id)))
 
 
+def remember_topic(sender, instance, **kwargs):
+    slugs = Topic.objects.filter(pk=instance.pk).values_list("slug", flat=True) if instance.pk else []
+    instance._slug_before = next(iter(slugs), None)
+
+
+def topic_changed(sender, instance, **kwargs):
+    """Its page (under the slug before and after), and its stories' pages, which list their topics."""
+    slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
+    content_changed(story_states(Article.objects.on_topic(instance.pk)), topics=slugs)
+
+
+def restore_topic_link(sender, instance, raw, **kwargs):
+    if raw:  # written from a revision, not a form: its topic may have been merged since
+        instance.follow_merges()
+
+
 def section_changed(sender, instance, **kwargs):
     content_changed(everything=True)
 
@@ -107,7 +125,7 @@ def connect():
     pre_delete.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-delete")
     post_save.connect(story_saved, sender=Article, dispatch_uid="articles-story-saved")
     post_delete.connect(story_deleted, sender=Article, dispatch_uid="articles-story-deleted")
-    for model in (Caption, Correction, Byline):
+    for model in (Caption, Correction, Byline, StoryTopic):
         post_save.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-s")
         post_delete.connect(caption_or_correction_changed, sender=model, dispatch_uid=f"articles-{model.__name__}-d")
     post_save.connect(photo_changed, sender=Photo, dispatch_uid="articles-photo-saved")
@@ -124,5 +142,10 @@ def connect():
     post_delete.connect(front_changed, sender=Front, dispatch_uid="articles-front-deleted")
     post_save.connect(front_slot_changed, sender=FrontSlot, dispatch_uid="articles-frontslot-saved")
     post_delete.connect(front_slot_changed, sender=FrontSlot, dispatch_uid="articles-frontslot-deleted")
+    pre_save.connect(restore_topic_link, sender=StoryTopic, dispatch_uid="articles-storytopic-before-save")
+    pre_save.connect(remember_topic, sender=Topic, dispatch_uid="articles-topic-before-save")
+    post_save.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-saved")
+    # Before: a deleted topic (one without stories: they protect it) takes its page with it.
+    pre_delete.connect(topic_changed, sender=Topic, dispatch_uid="articles-topic-deleted")
     post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
     post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Article, Author, Section
+from .models import Article, Author, Section, Topic
 
 
 class HomeSitemap(Sitemap):
@@ -49,4 +49,19 @@ class AuthorSitemap(Sitemap):
         return Author.objects.with_published_stories().only("slug").order_by("pk")
 
 
-sitemaps = {"home": HomeSitemap, "sections": SectionSitemap, "authors": AuthorSitemap, "articles": ArticleSitemap}
+class TopicSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self):
+        # As authors: a topic without a published story has a page, but nothing for search engines yet.
+        return Topic.objects.with_published_stories().only("slug").order_by("pk")
+
+
+sitemaps = {
+    "home": HomeSitemap,
+    "sections": SectionSitemap,
+    "authors": AuthorSitemap,
+    "topics": TopicSitemap,
+    "articles": ArticleSitemap,
+}

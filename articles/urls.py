@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
 from . import feeds, previews, views
-from .pagecache import author_page_scopes, cache_page_for_readers, story_page_scopes
+from .pagecache import author_page_scopes, cache_page_for_readers, story_page_scopes, topic_page_scopes
 from .sitemaps import sitemaps
 
 app_name = "articles"
@@ -20,7 +20,7 @@ urlpatterns = [
     path("search/", cache_page_for_readers(views.SearchView.as_view()), name="search"),
     path("feed/", cache_page_for_readers(feeds.LatestStoriesFeed()), name="feed"),
     path("feed/atom/", cache_page_for_readers(feeds.LatestStoriesAtomFeed()), name="atom"),
-    # Before the sections' patterns; no section may be called "authors" (models.RESERVED_SLUGS).
+    # Before the sections' patterns; no section may be called "authors" or "topics" (models.RESERVED_SLUGS).
     path(
         "authors/<slug:author>/", cache_page_for_readers(views.AuthorView.as_view(), author_page_scopes), name="author"
     ),
@@ -33,6 +33,13 @@ urlpatterns = [
         "authors/<slug:author>/feed/atom/",
         cache_page_for_readers(feeds.AuthorAtomFeed(), author_page_scopes),
         name="author-atom",
+    ),
+    path("topics/<slug:topic>/", cache_page_for_readers(views.TopicView.as_view(), topic_page_scopes), name="topic"),
+    path("topics/<slug:topic>/feed/", cache_page_for_readers(feeds.TopicFeed(), topic_page_scopes), name="topic-feed"),
+    path(
+        "topics/<slug:topic>/feed/atom/",
+        cache_page_for_readers(feeds.TopicAtomFeed(), topic_page_scopes),
+        name="topic-atom",
     ),
     path("robots.txt", views.RobotsView.as_view(), name="robots"),
     path(

@@ -17,7 +17,7 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .listings import RELATED_STORIES, AuthorListing, SectionListing, front_pages, read_fronts, section_fronts
+from .listings import AuthorListing, SectionListing, TopicListing, front_pages, read_fronts, related_stories
 from .models import (
     Article,
     Author,
@@ -30,6 +30,8 @@ from .models import (
     Photo,
     Redirect,
     Section,
+    Topic,
+    TopicRedirect,
     bylines_with_authors,
     captions_with_photos,
     lead_of,
@@ -102,6 +104,7 @@ published_story = CompiledQuery(
             corrected=Exists(Correction.objects.filter(article=OuterRef("pk"))),
             has_authors=Exists(Byline.objects.filter(article=OuterRef("pk"))),
         )
+        .with_topics()
         .order_by()
     ),
     str,
@@ -115,6 +118,8 @@ story_bylines = CompiledQuery(lambda article: Byline.objects.filter(article=arti
 # An author's page: the author with their portrait, and their links.
 author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).select_related("photo"), str)
 author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
+# A topic's page: the topic.
+topic_by_slug = CompiledQuery(lambda slug: Topic.objects.filter(slug=slug), str)
 
 
 class FrontMixin:
@@ -209,6 +214,52 @@ class AuthorView(ListView):
         )
 
 
+def merged_topic(request, url_name, slug):
+    """A topic merged into another answers at its old address (page or feed) with a 301 to the other's."""
+    moved = TopicRedirect.objects.filter(old_slug=slug).select_related("topic").first()
+    if moved is None:
+        raise Http404("No such topic.")
+    url = reverse(url_name, kwargs={"topic": moved.topic.slug})
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url, permanent=True)
+
+
+@conditional
+class TopicView(ListView):
+    """A topic's page: its description, and its published stories, newest first, paginated as a section's."""
+
+    template_name = "articles/topic.html"
+    paginate_by = SectionView.paginate_by
+
+    def get(self, request, *args, **kwargs):
+        self.topic = next(iter(topic_by_slug(kwargs["topic"])), None)
+        if self.topic is None:
+            return merged_topic(request, "articles:topic", kwargs["topic"])
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return TopicListing(self.topic, timezone.now(), sections_for(self.request))
+
+    def get_paginator(self, listing, *args, **kwargs):
+        paginator = super().get_paginator(listing, *args, **kwargs)
+        paginator.count = listing.count = pagecache.topic_count(self.request, self.topic)  # as SectionView's
+        return paginator
+
+    def get_context_data(self, **kwargs):
+        url = self.request.build_absolute_uri(self.topic.get_absolute_url())
+        return super().get_context_data(
+            topic=self.topic,
+            canonical_url=url,
+            structured_data={
+                "@context": "https://schema.org",
+                "@type": "CollectionPage",
+                "name": self.topic.name,
+                "url": url,
+                "about": {"@type": "Thing", "name": self.topic.name},
+            },
+            **kwargs,
+        )
+
+
 def person(author, url, links=()):
     """JSON-LD Person, for an author's page (with their links elsewhere) and the stories they wrote."""
     data = {"@type": "Person", "name": author.name, "url": url}
@@ -251,15 +302,17 @@ class ArticleDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         captions = story_captions(self.article.pk)
         bylines = story_bylines(self.article.pk) if self.article.has_authors else []
-        return super().get_context_data(**(kwargs | story_context(self.request, self.article, captions, bylines)))
+        topics = Topic.listed(self.article.topic_list)
+        context = story_context(self.request, self.article, captions, bylines, topics)
+        return super().get_context_data(**(kwargs | context))
 
 
-def story_context(request, article, captions=None, bylines=None):
+def story_context(request, article, captions=None, bylines=None, topics=None):
     """What the story page shows besides the story: for readers, and for editors' previews of drafts.
 
     `captions`: the captions to show, with their photos, in order; by default the story's own (read now,
     unless prefetched). A preview of a revision passes the revision's. `bylines`: its authors', with their
-    authors, in order; by default the story's own.
+    authors, in order; by default the story's own. `topics`: its topics, by name; by default the story's own.
     """
     published_at = article.published_at or timezone.now()  # a draft in preview is shown as if published now
     if captions is None and article.pk is not None:
@@ -270,28 +323,31 @@ def story_context(request, article, captions=None, bylines=None):
         prefetch_related_objects([article], bylines_with_authors())
         bylines = article.bylines.all()
     authors = [byline.author for byline in bylines or []]
+    if topics is None:
+        topics = Topic.objects.filter(story_topics__article=article.pk) if article.pk is not None else []
+    topics = list(topics)
     lead = lead_of(captions)
     corrections = list(article.corrections.all()) if article.pk and getattr(article, "corrected", True) else []
     changes = [article.updated_at, *(correction.created_at for correction in corrections)]
     updated_at = max(changes) if max(changes) > published_at + UPDATE_GRACE else None
-    front = section_fronts(request).get(article.section_id, [])
-    related = [story for story in front if story.pk != article.pk][:RELATED_STORIES]
+    related = related_stories(request, article, bool(topics) and article.pk is not None)
     url = request.build_absolute_uri(article.get_absolute_url())
     return {
         "article": article,
         "section": article.section,
         "captions": captions,
         "authors": authors,
+        "topics": topics,
         "lead_caption": lead,
         "canonical_url": url,
         "corrections": corrections,
         "updated_at": updated_at,
         "related": related,
-        "structured_data": structured_data(request, article, authors, lead, url, published_at, updated_at),
+        "structured_data": structured_data(request, article, authors, topics, lead, url, published_at, updated_at),
     }
 
 
-def structured_data(request, article, authors, lead, url, published_at, updated_at):
+def structured_data(request, article, authors, topics, lead, url, published_at, updated_at):
     """JSON-LD NewsArticle, for search engines."""
     data = {
         "@context": "https://schema.org",
@@ -312,6 +368,8 @@ def structured_data(request, article, authors, lead, url, published_at, updated_
         ),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
     }
+    if topics:
+        data["keywords"] = [topic.name for topic in topics]
     # The share rendition, as og:image: originals are not public (docs/photos.md).
     social_image = photo_social_url(request, lead.photo if lead else None)
     if social_image:

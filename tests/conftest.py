@@ -261,8 +261,8 @@ def browser(monkeypatch):
 @pytest.fixture
 def reader_site(make_article, section, make_author, make_photo):
     """A small site for browser tests: stories in two sections, an Arabic one, a correction, an author with a
-    portrait and links (/authors/jane-reporter/)."""
-    from articles.models import AuthorLink, Correction
+    portrait and links (/authors/jane-reporter/), topics (/topics/weather/)."""
+    from articles.models import AuthorLink, Correction, StoryTopic, Topic
 
     europe = Section.objects.get_or_create(slug="europe", defaults={"name": "Europe", "order": 30})[0]
     lead = make_article(
@@ -282,7 +282,12 @@ def reader_site(make_article, section, make_author, make_photo):
     AuthorLink.objects.create(author=jane, label="Website", url="https://jane.example/")
     write_bylines(lead, jane, make_author("Omar Haddad"))
     make_author("Sami Nour")  # no stories yet
-    make_article("Storm Season Starts", body="Forecasters expect a busy season.")
+    storms = make_article("Storm Season Starts", body="Forecasters expect a busy season.")
+    weather = Topic.objects.create(name="Weather", slug="weather", description="Storms, floods and heat waves.")
+    coast = Topic.objects.create(name="The coast", slug="the-coast")
+    StoryTopic.objects.bulk_create(
+        StoryTopic(article=story, topic=topic) for story, topic in [(lead, weather), (lead, coast), (storms, weather)]
+    )
     make_article("Summit in Brussels Ends", section=europe, body="Leaders agreed on a budget.")
     make_article(
         "فيضانات تضرب الساحل",

@@ -29,6 +29,8 @@ def reader_pages(article):
         "search without results": "/search/?q=nothing+matches+this",
         "author": "/authors/jane-reporter/",
         "author without stories": "/authors/sami-nour/",
+        "topic": "/topics/weather/",
+        "search by an unknown topic": "/search/?q=floods&topic=no-such-topic&author=jane-reporter",
     }
 
 

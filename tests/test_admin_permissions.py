@@ -43,7 +43,7 @@ def new_story_data(section, **fields):
         "withdrawn_reason": "",
         **{
             f"{prefix}-{key}": value
-            for prefix in ("bylines", "captions", "corrections", "redirects")
+            for prefix in ("bylines", "story_topics", "captions", "corrections", "redirects")
             for key, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}.items()
         },
         **fields,

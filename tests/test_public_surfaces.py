@@ -1,8 +1,8 @@
 """Drafts, stories in review, withdrawn and embargoed stories appear on no public surface.
 
 The test crawls the site from the home page, following every link it finds (pages, pagination, feeds,
-sitemaps, authors' pages), adds the URLs only robots and feed readers know, searches for every hidden story's
-words, and asks for each hidden story at its own URL.
+sitemaps, authors' and topics' pages), adds the URLs only robots and feed readers know, searches for every
+hidden story's words, and asks for each hidden story at its own URL.
 """
 
 import re
@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.utils import timezone
 
-from articles.models import Article, Caption, Correction, Front, FrontSlot, Photo
+from articles.models import Article, Caption, Correction, Front, FrontSlot, Photo, StoryTopic, Topic
 
 from .conftest import write_bylines
 
@@ -51,14 +51,19 @@ def hidden_stories(make_article, draft_article, review_article, withdrawn_articl
         Caption.objects.create(article=article, photo=photo, text=f"Caption of {article.headline}", is_lead=True)
         Correction.objects.create(article=article, text=f"Correction to {article.headline}")
         write_bylines(article, make_author(f"Public Writer {article.status}"), secret)
+        for topic in [f"Public Topic {article.status}", "Secret Topic"]:
+            topic, _ = Topic.objects.get_or_create(name=topic, slug=topic.lower().replace(" ", "-"))
+            StoryTopic.objects.create(article=article, topic=topic)
     return hidden
 
 
 @pytest.mark.django_db
 def test_hidden_stories_appear_on_no_public_surface(client, published_article, many_articles, hidden_stories):
     writers = {story.bylines.first().author for story in hidden_stories}
+    topics = list(Topic.objects.exclude(slug="secret-topic"))
     for story in many_articles(25):  # enough for a second page in the section, and related stories everywhere
         write_bylines(story, *writers)  # and on the hidden stories' authors' pages
+        StoryTopic.objects.bulk_create(StoryTopic(article=story, topic=topic) for topic in topics)  # and topics'
     # Editors put every hidden story at the top of the home page's front and the section's, pinned for a day:
     # the slots fall to the next stories.
     for section in (None, published_article.section):
@@ -67,7 +72,7 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
             FrontSlot.objects.create(
                 front=front, article=story, order=order, pinned_until=timezone.now() + timedelta(days=1)
             )
-    pages = crawl(client, also=["/authors/secret-writer/"])
+    pages = crawl(client, also=["/authors/secret-writer/", "/topics/secret-topic/"])
     for front in (pages["/"], pages[published_article.section.get_absolute_url()]):
         lead = front[front.index('<section class="front"') :]
         assert lead.index("card--lead") < lead.index(published_article.headline) < lead.index("card--top")
@@ -82,6 +87,14 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
         ]:
             assert url in pages, url
     assert "/authors/secret-writer/" in pages and "secret-writer" not in pages["/sitemap-authors.xml"]
+    for topic in topics:  # linked from the published stories that share them with the hidden ones
+        for url in [
+            topic.get_absolute_url(),
+            f"{topic.get_absolute_url()}feed/atom/",
+            f"{topic.get_absolute_url()}?page=2",
+        ]:
+            assert url in pages, url
+    assert "/topics/secret-topic/" in pages and "secret-topic" not in pages["/sitemap-topics.xml"]
     for article in hidden_stories:
         for url, body in pages.items():
             assert article.headline not in body, (article.status, url)
@@ -102,6 +115,8 @@ def test_search_never_finds_hidden_stories(client, hidden_stories):
             results = search_results(client, q=words)
             assert "No results" in results and article.headline not in results
         assert "No results" in search_results(client, q=article.headline, credit="Secret")
+        for topic in article.story_topics.values_list("topic__slug", flat=True):
+            assert "No results" in search_results(client, q=article.headline, topic=topic)
 
 
 @pytest.mark.django_db

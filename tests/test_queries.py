@@ -1,5 +1,5 @@
 """Queries per page: pinned to the counts measured, and constant whatever the number of stories, paragraphs,
-photos, corrections or authors."""
+photos, corrections, authors or topics."""
 
 import pytest
 from django.db import connection
@@ -7,12 +7,13 @@ from django.test.utils import CaptureQueriesContext
 
 from articles import pagecache as page_cache
 from articles.listings import LEAD_AND_TOP
-from articles.models import Article, Caption, Correction, Photo, Section
+from articles.models import Article, Caption, Correction, Photo, Section, StoryTopic, Topic
 
 from .conftest import write_bylines
 
-STORY = "story"  # big_archive's story page, with AUTHORS authors
+STORY = "story"  # big_archive's story page, with AUTHORS authors and TOPICS topics
 AUTHORS = 10
+TOPICS = 20
 # (cold, warm), measured on big_archive with the page cache off (articles/pagecache.py). Cold: the first
 # request after a change, nothing kept (sections, the newest stories of each section, Last-Modified, the next
 # embargo's time, section counts). Warm: the same page again, as nearly every request is. The page versions
@@ -23,10 +24,15 @@ MAX_QUERIES = {
     "/": (10, 1),
     "/world/": (14, 2),
     "/world/?page=3": (11, 2),
-    STORY: (11, 5),
+    STORY: (12, 6),  # with topics, their related stories: one query more (a story without any, none)
     "/authors/writer-0/": (12, 4),
     "/authors/writer-0/?page=3": (12, 4),
     "/authors/writer-0/feed/": (3, 3),
+    "/topics/topic-0/": (11, 3),
+    "/topics/topic-0/?page=3": (11, 3),
+    "/topics/topic-0/feed/": (4, 4),
+    "/search/?q=paragraph&topic=topic-0&author=writer-0": (13, 8),
+    "/sitemap-topics.xml": (2, 2),
     "/search/?q=paragraph": (11, 6),
     "/search/?q=paragraph&section=world&credit=ap&page=2": (12, 7),
     "/feed/": (2, 2),
@@ -53,6 +59,12 @@ def big_archive(many_articles, published_article, make_author):
     write_bylines(published_article, *authors)
     for story in Article.objects.exclude(pk=published_article.pk):
         write_bylines(story, authors[0])
+    # Twenty topics on the long story; the first, on every story of the site; the second, on a few.
+    topics = Topic.objects.bulk_create(Topic(name=f"Topic {n}", slug=f"topic-{n}") for n in range(TOPICS))
+    StoryTopic.objects.bulk_create(StoryTopic(article=published_article, topic=topic) for topic in topics)
+    others = Article.objects.exclude(pk=published_article.pk)
+    StoryTopic.objects.bulk_create(StoryTopic(article=story, topic=topics[0]) for story in others)
+    StoryTopic.objects.bulk_create(StoryTopic(article=story, topic=topics[1]) for story in others[:5])
     # A long story with many photos and corrections.
     published_article.body = "\n\n".join(f"Paragraph {i}." for i in range(200))
     published_article.save()
@@ -86,6 +98,7 @@ def test_story_page_shows_the_whole_story_in_its_queries(client, big_archive, dj
     page = response.content.decode()
     assert "Paragraph 199." in page and "Photo 19" in page and "Correction 19" in page
     assert f"Writer {AUTHORS - 1}</a>" in page
+    assert f"Topic {TOPICS - 1}</a>" in page and "Related stories" in page
 
 
 @pytest.mark.django_db
@@ -94,11 +107,16 @@ def test_small_and_big_sites_need_the_same_queries(client, published_article, ma
     write_bylines(published_article, jane)
     # A small site still has more stories than its fronts show: section page 1 lists the rest.
     many_articles(LEAD_AND_TOP, prefix="Small")
+    energy = Topic.objects.create(name="Energy", slug="energy")
+    StoryTopic.objects.create(article=published_article, topic=energy)
     urls = ["/", "/world/", published_article.get_absolute_url(), "/search/?q=paragraph", "/feed/"]
     urls += [jane.get_absolute_url(), f"{jane.get_absolute_url()}feed/"]
+    urls += [energy.get_absolute_url(), f"{energy.get_absolute_url()}feed/", "/search/?q=paragraph&topic=energy"]
     small = [queries(client, url) for url in urls]
     for story in many_articles(80):
         write_bylines(story, jane, *[make_author(f"Writer {story.pk}-{n}") for n in range(3)])
+        topics = [Topic.objects.create(name=f"Topic {story.pk}-{n}", slug=f"topic-{story.pk}-{n}") for n in range(3)]
+        StoryTopic.objects.bulk_create(StoryTopic(article=story, topic=topic) for topic in [energy, *topics])
     assert [queries(client, url) for url in urls] == small
 
 

@@ -24,7 +24,7 @@ from newsroom.admin import BUSY_MESSAGE, BusyAwareAdmin, admin_form, database_bu
 
 from .. import history, merge
 from ..fields import LineFormField, ProseFormField
-from ..models import Article, Byline, Caption, Correction, EditConflict, Redirect, RoutingRule, Section
+from ..models import Article, Byline, Caption, Correction, EditConflict, Redirect, RoutingRule, Section, StoryTopic
 from ..text import detect_language, paragraphs
 from ..workflow import (
     allowed_statuses,
@@ -219,6 +219,21 @@ class BylineInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
+
+
+class StoryTopicInline(admin.TabularInline):
+    """The story's topics, picked by typing their names; the formset refuses the same topic twice."""
+
+    model = StoryTopic
+    form = CheckedAcrossTheStory
+    extra = 0
+    autocomplete_fields = ["topic"]
+    fields = ["topic"]
+    verbose_name = "topic"
+    verbose_name_plural = "Topics (each links to its page, which lists its stories)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("topic")
 
 
 class CorrectionInline(admin.StackedInline):
@@ -501,7 +516,7 @@ class ArticleAdmin(ImportPages, PreviewPages, BusyAwareAdmin, VersionAdmin):
         ),
         ("Origin", {"fields": ["source_file", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [BylineInline, CaptionInline, CorrectionInline, RedirectInline]
+    inlines = [BylineInline, StoryTopicInline, CaptionInline, CorrectionInline, RedirectInline]
     actions = ["publish_selected", "withdraw_selected", "move_to_section"]
     change_list_template = "admin/articles/article/change_list.html"
     change_form_template = "admin/articles/article/change_form.html"
