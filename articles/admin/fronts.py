@@ -109,8 +109,9 @@ def state_label(front, at=None):
     if front.pk == front.live_pk:
         return "Live now"
     if front.live_from > at:
-        when = f"{history.when(front.live_from)} (in {timeuntil(front.live_from, at)})"
-        return f"Next: goes live at {when}" if front.pk == front.next_pk else f"Scheduled for {when}"
+        # The list shows the time beside this; how soon it comes is what an editor checks.
+        soon = f"in {timeuntil(front.live_from, at)}"
+        return f"Next: goes live {soon}" if front.pk == front.next_pk else f"Scheduled: goes live {soon}"
     return "Past: replaced by a newer arrangement"
 
 
@@ -262,6 +263,11 @@ class FrontSlotInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("article")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "article":  # without the admin's add/change/view icons: the row has little room
+            return self.formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "article":
