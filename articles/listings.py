@@ -1,15 +1,21 @@
-"""The public site's listings: story cards, a section's and an author's pages, and the newest stories of every
-section (the home page's groups and each story page's related stories)."""
+"""The public site's listings: story cards, the fronts (the home page's and each section's, as editors arrange
+them), a section's and an author's pages, and the newest stories of every section (each story page's related
+stories)."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
-from django.db.models import FETCH_PEERS
+from django.db.models import FETCH_PEERS, Q
+from django.utils import timezone
 
 from . import pagecache
 from .compiled import CompiledQuery
-from .models import Article, ArticleQuerySet
+from .models import Article, ArticleQuerySet, Front, FrontSlot
 from .pagecache import sections_for
 
+# A front's lead and its top stories (the home page's, a section page's), when its arrangement has fewer slots.
+LEAD_AND_TOP = 5
 STORIES_PER_SECTION_ON_HOME = 4
 RELATED_STORIES = 4
 # A story page's related stories are its section's newest but itself.
@@ -115,13 +121,95 @@ def section_fronts(request):
     return pagecache.kept_until_release(request, "fronts", read)
 
 
-def latest_in_each(sections, count):
+def latest_in_each(sections, count, at=None):
     """The ids of the newest `count` published stories of every section, as a subquery: a UNION ALL of one
     small indexed query a section (a window function over every published story, ROW_NUMBER() OVER
     (PARTITION BY section), reads the whole archive: 0.4 s at 100,000 stories).
 
     SQLite takes no LIMIT in a part of a UNION: each part is the ids in its section's newest.
     """
-    newest = Article.objects.published().newest_first().values("pk")
+    newest = Article.objects.published(at=at).newest_first().values("pk")
     parts = [Article.objects.filter(pk__in=newest.in_section(s)[:count]).order_by().values("pk") for s in sections]
     return parts[0].union(*parts[1:], all=True) if parts else Article.objects.none().values("pk")
+
+
+# The fronts: the home page's and each section page's top stories, as their live arrangements (models.Front) say.
+
+
+@dataclass
+class Fronts:
+    """What every front shows: the home page's lead and top stories, its section blocks below them, and each
+    section page's lead and top stories ({section pk: cards}). Cards in order, the lead first."""
+
+    home: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)  # [(section, cards)], in the sections' order
+    sections: dict = field(default_factory=dict)
+
+
+def front_pages(request):
+    """Every front as readers see it now, kept per content version until the next change that comes by itself
+    (an embargo lifting, an arrangement going live, a pin running out: pagecache.first_release())."""
+    return pagecache.kept_until_release(request, "front-pages", lambda: read_fronts(sections_for(request)))
+
+
+def read_fronts(sections, at=None, arrangement=None):
+    """Every front at `at` (now by default), in two queries whatever the number of slots and stories: the slots
+    of each page's live arrangement that may show, then their stories' cards with each section's newest.
+
+    `arrangement` (a Front) stands in for its page's live arrangement, as if it were live: an editor's preview.
+    """
+    at = at or timezone.now()
+    slots = list(
+        FrontSlot.objects.showing(at)
+        .filter(front__in=live_arrangements(sections, at, arrangement))
+        .order_by("order", "pk")
+        .values_list("front__section_id", "article_id")
+    )
+    # Enough of each section's newest to fill its page's front and its block on the home page, whatever the slots take.
+    in_each = latest_in_each(sections, LEAD_AND_TOP + STORIES_PER_SECTION_ON_HOME + len(slots), at)
+    cards = as_cards(list(card_stories().filter(Q(pk__in=in_each) | Q(pk__in=[pk for _, pk in slots]))), sections)
+    by_pk = {card.pk: card for card in cards}
+    slotted = {}
+    for page, pk in slots:
+        slotted.setdefault(page, []).append(by_pk[pk])
+    newest = sorted(cards, key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
+    fronts = Fronts(home=arranged(slotted.get(None, []), newest, LEAD_AND_TOP))
+    shown = {card.pk for card in fronts.home}
+    for section in sections:
+        own = [card for card in newest if card.section_id == section.pk]
+        fronts.sections[section.pk] = arranged(slotted.get(section.pk, []), own, LEAD_AND_TOP)
+        block = arranged(slotted.get(section.pk, []), own, STORIES_PER_SECTION_ON_HOME, shown=shown, most=True)
+        shown.update(card.pk for card in block)
+        if block:
+            fronts.blocks.append((section, block))
+    return fronts
+
+
+def arranged(slotted, newest, size, *, shown=(), most=False):
+    """The one rule of what a front shows: its slots' stories in their order, then the newest stories, never one
+    twice nor one of `shown` (already on the page), `size` stories unless the slots are more (or at `most` size).
+    The slots are those that may show (FrontSlotQuerySet.showing()): a story withdrawn, embargoed or past its pin
+    gives its place to the next."""
+    front, seen = [], set(shown)
+    for story in chain(slotted, newest):
+        if story.pk in seen:
+            continue
+        if len(front) >= size and (most or story not in slotted):
+            break
+        front.append(story)
+        seen.add(story.pk)
+    return front
+
+
+def live_arrangements(sections, at, arrangement=None):
+    """The ids of the arrangement each front shows at `at` (its newest live one), as a subquery: one small
+    indexed query a page (front_page_live_from), as latest_in_each."""
+    parts = []
+    for page in [None, *sections]:
+        page_id = page.pk if page else None
+        if arrangement is not None and arrangement.section_id == page_id:
+            parts.append(Front.objects.filter(pk=arrangement.pk).values("pk"))
+            continue
+        newest = Front.objects.live(at).of_page(page).order_by("-live_from", "-pk").values("pk")[:1]
+        parts.append(Front.objects.filter(pk__in=newest).order_by().values("pk"))
+    return parts[0].union(*parts[1:], all=True)

@@ -17,9 +17,14 @@ The scopes, and what bumps them (`scopes_for`, the one place that decides):
 - "story:<path>": one story's page. A change to that story, its captions, photos, corrections or bylines.
 - "author:<slug>": an author's page and feeds, besides "site" (their stories). A change to the author (name,
   slug, bio, photo, links), which also goes stale on their stories' pages.
-A draft that was not public and is not now changes nothing readers see: it bumps nothing.
+- Fronts (the home page and section pages, arranged by editors: models.Front) are listings, under "site": a
+  change to an approved arrangement or its slots, live or scheduled, before or after the change. A story on a
+  front is a published story: any change to it bumps "site" already, however deep in the archive it is.
+A draft that was not public and is not now changes nothing readers see: it bumps nothing; nor does a suggested
+(unapproved) arrangement.
 
-An embargo lifts without any save: no page or kept value is kept past the next embargo's time.
+Some changes come without any save: an embargo lifts, a scheduled arrangement goes live, a pinned story's pin runs
+out. No page or kept value is kept past the first of them (first_release()).
 
 Mark public views in ``articles/urls.py``: ``path(..., cache_page_for_readers(View.as_view()))``;
 PageCacheMiddleware answers them. What it will not cache, because the copy would be wrong for the next
@@ -44,7 +49,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from .models import EMBARGOED, Article, Freshness, Section, publication_state, story_path
+from .models import EMBARGOED, Article, Freshness, Front, FrontSlot, Section, publication_state, story_path
 
 log = logging.getLogger("newsroom.cache")
 
@@ -142,10 +147,19 @@ def story_states(articles):
     return [StoryState(*row) for row in articles.values_list(*StoryState._fields)]
 
 
-def content_changed(stories=(), *, everything=False, authors=(), using=None):
-    """Make readers' pages that show these stories (StoryStates, before and after the change) and these
-    authors (slugs, before and after) stale, on every process, once the change commits; with `everything`,
-    every page.
+# An arrangement of a front as the scopes need it, before and after a change.
+FrontState = namedtuple("FrontState", ["pk", "section_id", "approved"])
+
+
+def front_states(fronts):
+    """The FrontStates of a queryset of arrangements, as the database has them now."""
+    return [FrontState(*row) for row in fronts.values_list(*FrontState._fields)]
+
+
+def content_changed(stories=(), *, everything=False, authors=(), fronts=(), using=None):
+    """Make readers' pages that show these stories (StoryStates, before and after the change), these
+    authors (slugs, before and after) and these arrangements of fronts (FrontStates, before and after)
+    stale, on every process, once the change commits; with `everything`, every page.
 
     Every way of changing what readers see calls this: model signals (below) for saves and deletes, and
     code that writes without them (the importer). Until the commit, this process's own requests skip
@@ -161,10 +175,10 @@ def content_changed(stories=(), *, everything=False, authors=(), using=None):
         (func for sids, func, _ in conn.run_on_commit if isinstance(func, PendingChange) and sids <= savepoints), None
     )
     if pending is not None and conn.in_atomic_block:
-        pending.add(stories, everything, authors)
+        pending.add(stories, everything, authors, fronts)
         return
     pending = PendingChange(using)
-    pending.add(stories, everything, authors)
+    pending.add(stories, everything, authors, fronts)
     transaction.on_commit(pending, using=using)  # at once, outside a transaction
 
 
@@ -186,29 +200,35 @@ class PendingChange:
         self.stories = []
         self.everything = False
         self.authors = set()
+        self.fronts = []
 
-    def add(self, stories, everything, authors):
+    def add(self, stories, everything, authors, fronts=()):
         self.stories.extend(stories)
         self.everything = self.everything or everything
         self.authors.update(authors)
+        self.fronts.extend(fronts)
 
     def __call__(self):
         global _uncommitted
         try:
-            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors))
+            bump(scopes_for(self.stories, everything=self.everything, authors=self.authors, fronts=self.fronts))
             _recent.clear()  # this process sees its own change at once
         except Exception:  # noqa: BLE001 -- the change is committed: say so loudly, don't fail the request
             log.exception("could not invalidate readers' pages; they follow within DJANGO_PAGE_CACHE_SECONDS")
         _uncommitted = 0
 
 
-def scopes_for(stories, *, everything=False, authors=()):
-    """The scopes whose pages show any of these story states or authors: the one rule of what a change
-    invalidates."""
+def scopes_for(stories, *, everything=False, authors=(), fronts=()):
+    """The scopes whose pages show any of these story states, authors or arrangements of fronts: the one rule
+    of what a change invalidates."""
     if everything or len(stories) > MANY_STORIES:
         return {ALL}
     # An author's page shows them even without a published story (their bio): it is theirs to bump.
     scopes = {author_scope(slug) for slug in authors}
+    # An approved arrangement is live, or will be (the next change that comes by itself): the fronts are
+    # listings. A suggestion, before and after, shows nowhere.
+    if any(front.approved for front in fronts):
+        scopes.add(SITE)
     now = timezone.now()
     shown = [story for story in stories if publication_state(story.status, story.published_at, now)]
     if not shown:
@@ -397,9 +417,15 @@ def kept(request, name, compute, until=None):
 
 
 def first_release():
-    """When the next embargo lifts (None if no story is embargoed): until then, nothing a reader can see
-    changes without a save."""
-    return Article.objects.embargoed().order_by("published_at").values_list("published_at", flat=True).first()
+    """When the next change that comes without a save is due, or None: an embargo lifting, an approved
+    arrangement of a front going live, a pinned story giving its place up. Until then, nothing a reader can
+    see changes without a save. One query (each part reads an index, or the few scheduled arrangements and
+    pinned slots)."""
+    now = timezone.now()
+    embargoes = Article.objects.embargoed().order_by().values_list("published_at")
+    schedules = Front.objects.scheduled(now).order_by().values_list("live_from")
+    pins = FrontSlot.objects.filter(front__approved=True, pinned_until__gt=now).order_by().values_list("pinned_until")
+    return next(iter(embargoes.union(schedules, pins, all=True).order_by("published_at")[:1]), (None,))[0]
 
 
 def next_release(request):

@@ -1,20 +1,24 @@
-"""Previews of a story in the readers' template: the desk's own, and shared links for people without an account.
+"""Previews in the readers' templates: of a story (the desk's own, and shared links for people without an
+account), and of an arrangement of a front before it goes live.
 
 A shared link (PreviewLink) is a signed address on the public site, not under the admin's URL, which is secret
 and may move. It shows the revision it was made for; it is never cached (by the page cache, which only wraps
 the readers' pages, nor by any shared cache: the response is private and no-store) and never indexed.
 """
 
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from . import history
-from .models import Byline, PreviewLink
-from .views import story_context
+from .models import Byline, Front, PreviewLink
+from .views import IndexView, SectionView, story_context
 from .workflow import link_is_live
 
 PREVIEW_SALT = "articles.preview-link"
@@ -63,3 +67,21 @@ def shared_preview(request, token):
     article, captions = history.revision_state(version)
     bylines = history.revision_state(version, Byline)[1]
     return preview_page(request, article, captions, bylines, preview=link)
+
+
+@never_cache
+def front_preview(request, pk):
+    """An arrangement of a front through its page's own template and view, as if it were live: as readers will
+    see it when it goes live (at its live_from), or now if that has passed. For staff who may see arrangements;
+    never cached (the page cache only wraps readers' pages; private, no-store) nor indexed."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if not (request.user.is_staff and request.user.has_perm("articles.view_front")):
+        raise PermissionDenied
+    front = get_object_or_404(Front.objects.select_related("section"), pk=pk)
+    at = max(front.live_from, timezone.now())
+    if front.section_id:
+        response = SectionView.as_view(arrangement=front, at=at)(request, section=front.section.slug)
+    else:
+        response = IndexView.as_view(arrangement=front, at=at)(request)
+    return unlisted(response)

@@ -16,13 +16,15 @@ from .models import (
     Byline,
     Caption,
     Correction,
+    Front,
+    FrontSlot,
     Photo,
     Redirect,
     Section,
     publication_state,
     story_path,
 )
-from .pagecache import StoryState, content_changed, story_states
+from .pagecache import FrontState, StoryState, content_changed, front_states, story_states
 
 
 def remember_story(sender, instance, **kwargs):
@@ -78,6 +80,24 @@ def author_link_changed(sender, instance, **kwargs):
     content_changed(authors=Author.objects.filter(pk=instance.author_id).values_list("slug", flat=True))
 
 
+def remember_front(sender, instance, **kwargs):
+    instance._states_before = front_states(Front.objects.filter(pk=instance.pk)) if instance.pk else []
+
+
+def front_changed(sender, instance, **kwargs):
+    """An arrangement saved or deleted: the fronts it was or is live on (or scheduled for)."""
+    after = (
+        [] if kwargs.get("signal") is post_delete else [FrontState(instance.pk, instance.section_id, instance.approved)]
+    )
+    content_changed(fronts=[*getattr(instance, "_states_before", []), *after])
+
+
+def front_slot_changed(sender, instance, **kwargs):
+    """A slot added, moved, pinned or taken out: its arrangement's front (none left when the arrangement is
+    being deleted with it, which says so itself)."""
+    content_changed(fronts=front_states(Front.objects.filter(pk=instance.front_id)))
+
+
 def section_changed(sender, instance, **kwargs):
     content_changed(everything=True)
 
@@ -98,5 +118,11 @@ def connect():
     pre_delete.connect(author_changed, sender=Author, dispatch_uid="articles-author-deleted")
     post_save.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-saved")
     post_delete.connect(author_link_changed, sender=AuthorLink, dispatch_uid="articles-authorlink-deleted")
+    pre_save.connect(remember_front, sender=Front, dispatch_uid="articles-front-before-save")
+    pre_delete.connect(remember_front, sender=Front, dispatch_uid="articles-front-before-delete")
+    post_save.connect(front_changed, sender=Front, dispatch_uid="articles-front-saved")
+    post_delete.connect(front_changed, sender=Front, dispatch_uid="articles-front-deleted")
+    post_save.connect(front_slot_changed, sender=FrontSlot, dispatch_uid="articles-frontslot-saved")
+    post_delete.connect(front_slot_changed, sender=FrontSlot, dispatch_uid="articles-frontslot-deleted")
     post_save.connect(section_changed, sender=Section, dispatch_uid="articles-section-saved")
     post_delete.connect(section_changed, sender=Section, dispatch_uid="articles-section-deleted")

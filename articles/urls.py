@@ -15,6 +15,8 @@ urlpatterns = [
     path("photos/<int:pk>/<str:key>/<str:filename>", views.rendition, name="rendition"),
     # A token always holds a colon, so a section called "preview" keeps its feeds.
     re_path(r"^preview/(?P<token>[\w.-]+:[\w-]+)/$", previews.shared_preview, name="shared-preview"),
+    # The desk's preview of an arrangement of a front (linked from the admin), never cached.
+    path("preview/front/<int:pk>/", previews.front_preview, name="front-preview"),
     path("search/", cache_page_for_readers(views.SearchView.as_view()), name="search"),
     path("feed/", cache_page_for_readers(feeds.LatestStoriesFeed()), name="feed"),
     path("feed/atom/", cache_page_for_readers(feeds.LatestStoriesAtomFeed()), name="atom"),

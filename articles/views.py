@@ -17,7 +17,7 @@ from . import pagecache, search
 from .compiled import CompiledQuery
 from .filters import SearchFilter
 from .jinja2 import photo_social_url
-from .listings import RELATED_STORIES, STORIES_PER_SECTION_ON_HOME, AuthorListing, SectionListing, section_fronts
+from .listings import RELATED_STORIES, AuthorListing, SectionListing, front_pages, read_fronts, section_fronts
 from .models import (
     Article,
     Author,
@@ -94,22 +94,38 @@ author_by_slug = CompiledQuery(lambda slug: Author.objects.filter(slug=slug).sel
 author_links = CompiledQuery(lambda author: AuthorLink.objects.filter(author=author), int)
 
 
+class FrontMixin:
+    """A page with a front. `arrangement` (a Front) shows that arrangement as if it were live at `at`: the
+    desk's preview of it (articles/previews.py); readers get the live one, now."""
+
+    arrangement = None
+    at = None
+
+    def fronts(self):
+        if self.arrangement is None:
+            return front_pages(self.request)
+        return read_fronts(sections_for(self.request), self.at, self.arrangement)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(preview=self.arrangement, preview_at=self.at, **kwargs)
+
+
 @conditional
-class IndexView(TemplateView):
+class IndexView(FrontMixin, TemplateView):
+    """The home page: its lead and top stories, then a block for each section with what is not above."""
+
     template_name = "articles/index.html"
 
     def get_context_data(self, **kwargs):
-        fronts = section_fronts(self.request)
-        groups = [
-            (section, fronts[section.pk][:STORIES_PER_SECTION_ON_HOME])
-            for section in sections_for(self.request)
-            if section.pk in fronts
-        ]
-        return super().get_context_data(groups=groups, **kwargs)
+        fronts = self.fronts()
+        return super().get_context_data(front=fronts.home, groups=fronts.blocks, **kwargs)
 
 
 @conditional
-class SectionView(ListView):
+class SectionView(FrontMixin, ListView):
+    """A section: page 1 is its front (lead and top stories), then its newest stories but those; later pages
+    are its newest stories."""
+
     template_name = "articles/section.html"
     paginate_by = 20
 
@@ -118,7 +134,7 @@ class SectionView(ListView):
         listed = next((s for s in sections_for(self.request) if s.slug == slug), None)
         # A section created a moment ago may not be in the page's list yet.
         self.section = listed or get_object_or_404(Section, slug=slug)
-        return SectionListing(self.section, timezone.now(), sections_for(self.request))
+        return SectionListing(self.section, self.at or timezone.now(), sections_for(self.request))
 
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
@@ -127,7 +143,13 @@ class SectionView(ListView):
         return paginator
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(section=self.section, **kwargs)
+        context = super().get_context_data(section=self.section, **kwargs)
+        front = []
+        if context["page_obj"].number == 1:
+            front = self.fronts().sections.get(self.section.pk, [])
+            on_front = {story.pk for story in front}
+            context["object_list"] = [story for story in context["object_list"] if story.pk not in on_front]
+        return context | {"front": front}
 
 
 @conditional

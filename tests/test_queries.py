@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import pagecache as page_cache
+from articles.listings import LEAD_AND_TOP
 from articles.models import Article, Caption, Correction, Photo, Section
 
 from .conftest import write_bylines
@@ -17,8 +18,10 @@ AUTHORS = 10
 # embargo's time, section counts). Warm: the same page again, as nearly every request is. The page versions
 # are read on every request here (a worker under load reuses them for a moment): counted each time.
 MAX_QUERIES = {
-    "/": (8, 1),
-    "/world/": (10, 2),
+    # The fronts: reading the slots of the live arrangements is one query more; a section's page 1 also reads
+    # its front's cards (and their bodies, for the summaries) besides its listing's.
+    "/": (9, 1),
+    "/world/": (13, 2),
     "/world/?page=3": (10, 2),
     STORY: (11, 5),
     "/authors/writer-0/": (12, 4),
@@ -89,6 +92,8 @@ def test_story_page_shows_the_whole_story_in_its_queries(client, big_archive, dj
 def test_small_and_big_sites_need_the_same_queries(client, published_article, many_articles, make_author):
     jane = make_author()
     write_bylines(published_article, jane)
+    # A small site still has more stories than its fronts show: section page 1 lists the rest.
+    many_articles(LEAD_AND_TOP, prefix="Small")
     urls = ["/", "/world/", published_article.get_absolute_url(), "/search/?q=paragraph", "/feed/"]
     urls += [jane.get_absolute_url(), f"{jane.get_absolute_url()}feed/"]
     small = [queries(client, url) for url in urls]

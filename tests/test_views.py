@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from django.utils.http import http_date
 
+from articles.listings import LEAD_AND_TOP
 from articles.models import Article, Caption, Correction, Photo, Redirect, Section
 
 
@@ -16,9 +17,13 @@ def text_of(response):
 
 @pytest.mark.django_db
 def test_home_groups_latest_stories_by_section(client, published_article, make_article):
+    """Below the front's top stories (tests/test_fronts.py), each section's newest of the rest."""
     europe = Section.objects.get(slug="europe")
     make_article("Summit in Brussels Ends", section=europe)
+    for n in range(LEAD_AND_TOP):
+        make_article(f"Newer story {n}", published_at=timezone.now() - timedelta(minutes=10 + n))
     page = text_of(client.get("/"))
+    assert page.index('class="front"') < page.index("Newer story 4") < page.index('id="section-world"')
     assert "Floods Hit the Coast" in page and "Summit in Brussels Ends" in page
     assert page.index('id="section-world"') < page.index("Floods Hit the Coast") < page.index('id="section-europe"')
     assert page.index('id="section-europe"') < page.index("Summit in Brussels Ends")
