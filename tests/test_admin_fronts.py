@@ -369,3 +369,17 @@ def test_the_change_form_loads_the_reordering_script_and_no_inline_code(ana, sto
 
     assert "articles/fronts.js" in page and "articles/fronts.css" in page
     assert "<script>" not in page and " style=" not in page
+
+
+@pytest.mark.django_db
+def test_the_change_form_previews_a_scheduled_arrangement_in_the_readers_template(ana, stories):
+    later = timezone.now() + timedelta(hours=2)
+    front = new_front(ana, [stories[3], stories[0]], at=later, title="Lunchtime")
+
+    page = ana.get(change_url(front)).content.decode()
+    preview = reverse("articles:front-preview", args=[front.pk])
+    assert f'href="{preview}"' in page
+
+    shown = ana.get(preview).content.decode()
+    lead = shown.index('<article class="card card--lead"')
+    assert lead < shown.index("Mayor Resigns") < shown.index("Floods Hit the Coast")

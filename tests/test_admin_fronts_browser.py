@@ -3,7 +3,9 @@ reordered by keyboard and by drag, one pinned; a second arrangement scheduled a 
 itself; a pinned story withdrawn in the story admin leaves its place to the next story. And the fronts' admin
 pages on a phone. Screenshots go to a temporary folder (printed with -s) to look at."""
 
+import re
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from articles.models import Article, Front
+from articles.models import Front
 from tests.admin_browser import load, open_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -26,6 +28,7 @@ HEADLINES = [
     "Council Passes the Budget",
     "Harbour Reopens After Repairs",
     "Mayor Announces Transport Plan",
+    "Schools Reopen in the Valley",  # the oldest: on no front until a place frees up
 ]
 
 
@@ -57,11 +60,15 @@ def rows(page):
     """The headlines of the slots, in the order the form shows them."""
     return [
         text.rsplit(" — ", 1)[0]
-        for text in page.locator("#slots-group tr.form-row:not(.empty-form) .select2-selection__rendered").all_inner_texts()
+        for text in page.locator(
+            "#slots-group tr.form-row:not(.empty-form) .select2-selection__rendered"
+        ).all_inner_texts()
     ]
 
 
-def test_an_editor_arranges_the_home_page_reordering_by_keyboard_and_by_drag(browser, live_server, desk, media_root):
+def test_an_editor_arranges_the_home_page_schedules_the_next_and_a_withdrawn_pinned_story_leaves_it(
+    browser, live_server, desk, media_root
+):
     editor, stories = desk
     page, problems = open_admin(browser, live_server, media_root, editor)
     load(page, live_server.url + ADD)
@@ -121,7 +128,71 @@ def test_an_editor_arranges_the_home_page_reordering_by_keyboard_and_by_drag(bro
     # The saved form comes back in the saved order, the lead first.
     assert rows(page) == [HEADLINES[2], HEADLINES[3], HEADLINES[0], HEADLINES[1]]
     expect(page.locator("#slots-0 .slot-position")).to_have_text("Lead")
+    assert page.locator(".object-tools").get_by_role("link", name="Preview", exact=True).get_attribute(
+        "href"
+    ) == reverse("articles:front-preview", args=[front.pk])
+
+    # Readers see it on the home page: the lead, then the top stories, in the editor's order.
+    reader = browser.new_page()
+    load(reader, live_server.url + "/")
+    assert front_stories(reader)[:4] == [HEADLINES[2], HEADLINES[3], HEADLINES[0], HEADLINES[1]]
+    expect(reader.locator("section.front article.card").first).to_have_class(re.compile(r"\bcard--lead\b"))
+
+    # The lunchtime front, scheduled a few seconds ahead: the mayor's story leads, the floods story pinned second.
+    noon = timezone.localtime() + timedelta(seconds=SCHEDULE_AHEAD)
+    load(page, live_server.url + ADD)
+    page.fill("#id_title", "Lunchtime")
+    page.fill("#id_live_from_0", noon.strftime("%Y-%m-%d"))
+    page.fill("#id_live_from_1", noon.strftime("%H:%M:%S"))
+    page.check("#id_approved")
+    for index, (typed, headline) in enumerate([("mayor", HEADLINES[4]), ("floods", HEADLINES[0])]):
+        pick_story(page, index, typed, headline)
+    page.fill("#id_slots-1-pinned_until_0", tomorrow.strftime("%Y-%m-%d"))
+    page.fill("#id_slots-1-pinned_until_1", "12:00:00")
+    page.locator("input[name=_save]").click()
+    page.wait_for_load_state("load")
+    lunchtime = page.locator("#result_list tr", has_text="Lunchtime")
+    expect(lunchtime).to_contain_text("Next: goes live in")
+    expect(page.locator("#result_list tr", has_text="Morning")).to_contain_text("Live now")
+
+    load(reader, live_server.url + "/")
+    assert front_stories(reader)[0] == HEADLINES[2]  # not yet: the morning front still leads with the budget
+    lineup = wait_for_lead(reader, live_server.url + "/", HEADLINES[4])
+    assert lineup[:2] == [HEADLINES[4], HEADLINES[0]]  # it went live by itself, nobody saved anything
+
+    # The pinned floods story is withdrawn in the story admin: its place goes to the next story, at once.
+    load(page, live_server.url + reverse("admin:articles_article_change", args=[stories[0].pk]))
+    page.select_option("#id_status", "withdrawn")
+    page.fill("#id_withdrawn_reason", "The flood figures were wrong.")
+    page.locator("input[name=_save]").click()
+    page.wait_for_load_state("load")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    load(reader, live_server.url + "/")
+    refilled = front_stories(reader)
+    assert HEADLINES[0] not in refilled
+    assert HEADLINES[5] not in lineup and HEADLINES[5] in refilled  # no hole: the next story moved up
+    assert refilled[0] == HEADLINES[4] and len(refilled) == len(lineup)
     assert problems == []
+
+
+# How far ahead the lunchtime front is scheduled: time enough to save it and see the morning front still live.
+SCHEDULE_AHEAD = 8
+
+
+def front_stories(page):
+    """The headlines of the home page's front, in order (the lead first)."""
+    return page.locator("section.front[aria-labelledby=front-title] article.card .card-title a").all_inner_texts()
+
+
+def wait_for_lead(page, url, headline):
+    """Reload the page, as a reader would, until the front's lead is `headline` (the scheduled front went live)."""
+    deadline = time.monotonic() + SCHEDULE_AHEAD + 20
+    while True:
+        load(page, url)
+        lineup = front_stories(page)
+        if lineup and lineup[0] == headline or time.monotonic() > deadline:
+            return lineup
+        page.wait_for_timeout(500)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
