@@ -10,12 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from articles.models import Front
 from tests.admin_browser import load, open_admin
+from tests.test_accessibility import AXE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -212,3 +214,30 @@ def test_the_fronts_pages_fit_the_screen(browser, live_server, desk, media_root,
         shoot(page, f"{width}-{name}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, name
     assert problems == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_in_the_fronts_admin(browser, live_server, desk, scheme):
+    editor, stories = desk
+    front = Front.objects.create(title="Morning", approved=True, live_from=timezone.now() - timedelta(hours=1))
+    for order, story in enumerate(stories[:4]):
+        front.slots.create(article=story, order=order, pinned_until=timezone.now() + timedelta(hours=order))
+    client = Client()
+    client.force_login(editor)
+    # bypass_csp: axe is injected as a script, which the admin's CSP would rightly refuse.
+    context = browser.new_context(color_scheme=scheme, bypass_csp=True)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    problems = {}
+    for name, url in [
+        ("list", reverse("admin:articles_front_changelist")),
+        ("form", reverse("admin:articles_front_change", args=[front.pk])),
+        ("history", reverse("admin:articles_front_history", args=[front.pk])),
+    ]:
+        load(page, live_server.url + url)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document)")
+        if violations := [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in result["violations"]]:
+            problems[name] = violations
+    context.close()
+    assert problems == {}

@@ -69,6 +69,10 @@ fields are typed by hand. Rows added by "Add another" are handled the same way (
         down.setAttribute("aria-label", `Move down: ${name}`);
         down.setAttribute("aria-disabled", String(index === all.length - 1));
       }
+      const remove = field(row, "DELETE");
+      if (remove) {
+        remove.setAttribute("aria-label", `Delete: ${name}`);
+      }
       const order = field(row, "order");
       if (order && (hasStory(row) || row.classList.contains("has_original"))) {
         order.value = String(index);
@@ -149,6 +153,11 @@ fields are typed by hand. Rows added by "Add another" are handled the same way (
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
     table.before(status);
+    // The column of saved rows' hidden ids has no header text; say what it is to screen readers.
+    const original = table.querySelector("thead th.original");
+    if (original && !original.textContent.trim()) {
+      original.insertAdjacentHTML("beforeend", '<span class="visually-hidden">Row</span>');
+    }
     rows().forEach(decorate);
     renumber();
 
