@@ -383,3 +383,16 @@ def test_the_change_form_previews_a_scheduled_arrangement_in_the_readers_templat
     shown = ana.get(preview).content.decode()
     lead = shown.index('<article class="card card--lead"')
     assert lead < shown.index("Mayor Resigns") < shown.index("Floods Hit the Coast")
+
+
+@pytest.mark.django_db
+def test_the_story_picker_pages_through_many_matches_newest_first(ana, many_articles):
+    many_articles(25)
+    params = {"app_label": "articles", "model_name": "frontslot", "field_name": "article", "term": "story number"}
+
+    first, second = (ana.get(STORIES, {**params, "page": page}).json() for page in (1, 2))
+
+    assert len(first["results"]) == 20 and first["pagination"]["more"]
+    assert len(second["results"]) == 5 and not second["pagination"]["more"]
+    assert first["results"][0]["text"] == "Story number 0 — published"  # the newest
+    assert second["results"][-1]["text"] == "Story number 24 — published"
