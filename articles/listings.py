@@ -165,13 +165,18 @@ def read_fronts(sections, at=None, arrangement=None):
         .order_by("order", "pk")
         .values_list("front__section_id", "article_id")
     )
-    # Enough of each section's newest to fill its page's front and its block on the home page, whatever the slots take.
-    in_each = latest_in_each(sections, LEAD_AND_TOP + STORIES_PER_SECTION_ON_HOME + len(slots), at)
+    # Enough of each section's newest to fill its page's front (at most twice LEAD_AND_TOP: the fill besides the
+    # section's slots), the home page's (the fill besides its slots) and its block below the home page's front.
+    # A block may come up short only if other sections' arrangements take its section's newest stories.
+    home_slots = sum(1 for page, _ in slots if page is None)
+    count = STORIES_PER_SECTION_ON_HOME + LEAD_AND_TOP + max(LEAD_AND_TOP, home_slots)
+    in_each = latest_in_each(sections, count, at)
     cards = as_cards(list(card_stories().filter(Q(pk__in=in_each) | Q(pk__in=[pk for _, pk in slots]))), sections)
     by_pk = {card.pk: card for card in cards}
     slotted = {}
     for page, pk in slots:
-        slotted.setdefault(page, []).append(by_pk[pk])
+        if pk in by_pk:  # a story deleted between the two queries: its change will be seen on the next request
+            slotted.setdefault(page, []).append(by_pk[pk])
     newest = sorted(cards, key=lambda story: (story.published_at, story.pk), reverse=True)  # newest_first()
     fronts = Fronts(home=arranged(slotted.get(None, []), newest, LEAD_AND_TOP))
     shown = {card.pk for card in fronts.home}

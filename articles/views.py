@@ -25,6 +25,8 @@ from .models import (
     Byline,
     Caption,
     Correction,
+    Front,
+    FrontSlot,
     Photo,
     Redirect,
     Section,
@@ -60,10 +62,31 @@ def read_last_change():
     return max(filter(None, (times.first() for times in newest)), default=None)
 
 
+def last_front_change(request, *args, **kwargs):
+    """last_change(), or later for a page with a front: when an approved arrangement was last saved, went live,
+    or a pin in it ran out (the last two without a save)."""
+    changed = pagecache.kept_until_release(request, "last-front-change", read_last_front_change)
+    return max(filter(None, [last_change(request), changed]), default=None)
+
+
+def read_last_front_change():
+    now = timezone.now()
+    live = Front.objects.live(now).order_by()
+    times = live.values_list("updated_at").union(
+        live.values_list("live_from"),
+        FrontSlot.objects.filter(front__approved=True, pinned_until__lte=now).order_by().values_list("pinned_until"),
+        all=True,
+    )
+    return next(iter(times.order_by("-updated_at")[:1]), (None,))[0]
+
+
 # no-cache: browsers and proxies may keep a page but must ask again (and get a 304) before showing it,
 # so a story withdrawn a minute ago is never shown from a cache.
 conditional = method_decorator(
     [cache_control(no_cache=True), condition(last_modified_func=last_change)], name="dispatch"
+)
+front_conditional = method_decorator(
+    [cache_control(no_cache=True), condition(last_modified_func=last_front_change)], name="dispatch"
 )
 
 
@@ -110,7 +133,7 @@ class FrontMixin:
         return super().get_context_data(preview=self.arrangement, preview_at=self.at, **kwargs)
 
 
-@conditional
+@front_conditional
 class IndexView(FrontMixin, TemplateView):
     """The home page: its lead and top stories, then a block for each section with what is not above."""
 
@@ -121,7 +144,7 @@ class IndexView(FrontMixin, TemplateView):
         return super().get_context_data(front=fronts.home, groups=fronts.blocks, **kwargs)
 
 
-@conditional
+@front_conditional
 class SectionView(FrontMixin, ListView):
     """A section: page 1 is its front (lead and top stories), then its newest stories but those; later pages
     are its newest stories."""

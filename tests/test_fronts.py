@@ -231,6 +231,54 @@ def test_the_one_rule_at_any_time(newsroom):
     assert [s.headline for s in read_fronts(sections, at=soon).home[:3]] == ["World 7", "Europe 5", "World 0"]
 
 
+@pytest.mark.django_db
+def test_a_reader_asking_if_the_front_changed_since_their_copy_is_told_it_did(client, newsroom):
+    """Last-Modified counts a front's arrangement: a browser or proxy holding the page is never told 304 after
+    its lead changed, whether an editor saved it or a scheduled arrangement went live by itself."""
+    first = client.get(HOME)
+    since = {"HTTP_IF_MODIFIED_SINCE": first.headers["Last-Modified"]}
+    assert client.get(HOME, **since).status_code == 304
+    time.sleep(1)  # HTTP dates are in whole seconds
+
+    arrange(newsroom["Archive story"], live_from=timezone.now() + timedelta(seconds=1))
+    time.sleep(1.1)
+
+    assert client.get(HOME, **since).status_code == 200
+
+
+@pytest.mark.django_db
+def test_fronts_need_the_same_queries_whatever_their_slots_and_stories(
+    client, settings, monkeypatch, newsroom, many_articles, europe
+):
+    """Cold (nothing kept: the first request after a change) and warm, as tests/test_queries.py counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles import jinja2, pagecache
+
+    settings.PAGE_CACHE_SECONDS = 0  # the pages themselves are built every time: this is about their queries
+    monkeypatch.setattr(pagecache, "FRESH_FOR", 0)  # the versions read on every request: counted each time
+    urls = [HOME, "/world/", "/europe/"]
+
+    def counts():
+        pagecache._kept.clear()
+        jinja2._cards.clear()  # every card rendered afresh: each page reads its cards' bodies
+        measured = []
+        for url in urls * 2:
+            with CaptureQueriesContext(connection) as context:
+                assert client.get(url).status_code == 200
+            measured.append(len(context))
+        return measured
+
+    arrange(newsroom["Archive story"])
+    few = counts()
+    stories = many_articles(40, prefix="More") + many_articles(40, section=europe, prefix="Other")
+    arrange(*stories[:20], live_from=timezone.now() - timedelta(seconds=30))
+    arrange(*stories[20:35], section=newsroom["World 0"].section)
+    arrange(*stories[40:60], section=europe)
+    assert counts() == few
+
+
 # The desk's preview of an arrangement.
 
 
@@ -284,3 +332,126 @@ def test_only_staff_who_may_see_arrangements_preview_them(client, newsroom, make
     outsider.force_login(make_user("clerk"))  # staff, in no group
     assert outsider.get(url).status_code == 403
     assert client.get(reverse("articles:front-preview", kwargs={"pk": front.pk + 100})).status_code == 302
+
+
+# Served as production serves it: gunicorn with several workers, each caching pages in its own memory (no Redis).
+
+WORKERS = 3
+LIMIT = 1.5  # seconds: every worker shows a change within a second of it (tests/test_changes_reach_every_worker.py)
+SEED = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from articles.models import Article, Front, FrontSlot, Section
+world, now = Section.objects.get(slug="world"), timezone.now()
+def story(headline, age):
+    return Article.objects.create(headline=headline, slug=headline.lower().replace(" ", "-"), section=world,
+        body="A paragraph.", status="published", published_at=now - age)
+for n in range(6):
+    story(f"Fresh Quillmore {n}", timedelta(minutes=10 + n))
+front = Front.objects.create(approved=True, live_from=now - timedelta(minutes=1))
+FrontSlot.objects.create(front=front, article=story("Deep Archive Harrowgate", timedelta(days=400)), order=0)
+FrontSlot.objects.create(front=front, article=story("Second Lead Wexcombe", timedelta(days=300)), order=1)
+story("Lunch Lead Pellworth", timedelta(days=200))
+print(json.dumps(front.pk))
+"""
+# The lunchtime front, scheduled a moment ahead: its lead pinned for a moment more.
+SCHEDULE = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from articles.models import Article, Front, FrontSlot
+at = timezone.now() + timedelta(seconds=4)  # after this process has exited, on a busy machine too
+front = Front.objects.create(approved=True, live_from=at, title="Lunchtime")
+FrontSlot.objects.create(front=front, article=Article.objects.get(slug="lunch-lead-pellworth"), order=0,
+    pinned_until=at + timedelta(seconds=2))
+FrontSlot.objects.create(front=front, article=Article.objects.get(slug="second-lead-wexcombe"), order=1)
+print(json.dumps(at.timestamp()))
+"""
+WITHDRAW = """
+from articles.models import Article
+story = Article.objects.get(slug="deep-archive-harrowgate")
+story.status, story.withdrawn_reason = "withdrawn", "Legal."
+story.save()
+print(1)
+"""
+
+
+def lead_of(response):
+    assert response.status == 200, response
+    return re.search(r'card--lead".*?<a href="[^"]*">([^<]*)</a>', response.text, re.S).group(1)
+
+
+@pytest.mark.production
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_every_worker_shows_a_front_change_at_once_and_a_schedule_at_its_time(tmp_path, database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .production import free_port, gunicorn, http_get, shell, site_env
+
+    def burst():
+        """As many requests at once as there are workers, so that each answers: their leads."""
+        return [lead_of(r) for r in pool.map(lambda _: http_get(port, HOME), range(WORKERS))]
+
+    def until(expected, since, not_before=None):
+        """Read the home page until every worker leads with `expected`; when it did, in seconds after `since`."""
+        while True:
+            leads = burst()
+            now = time.time()
+            if not_before is not None and now < not_before:
+                assert expected not in leads, f"{expected} led before its time"
+            if all(lead == expected for lead in leads):
+                return now - since
+            assert now - since < LIMIT + 5, (expected, leads)
+            time.sleep(0.05)
+
+    port = free_port()
+    with (
+        site_env(database, tmp_path, static=True, DJANGO_PAGE_CACHE_SECONDS="300") as env,
+        ThreadPoolExecutor(WORKERS) as pool,
+    ):
+        shell(SEED, env)
+        with gunicorn(port, env, workers=WORKERS):
+            for _ in range(4):  # every worker has the page cached
+                assert burst() == ["Deep Archive Harrowgate"] * WORKERS
+
+            shell(WITHDRAW, env)
+            withdrawn = time.time()
+            assert until("Second Lead Wexcombe", withdrawn) < LIMIT  # the next story moved up, everywhere
+            assert "Deep Archive Harrowgate" not in http_get(port, HOME).text
+
+            at = shell(SCHEDULE, env)  # saved: pages are rebuilt, still with the front live now until `at`
+            assert until("Lunch Lead Pellworth", at, not_before=at) < LIMIT  # at its time, with no save
+            # Its lead's pin runs out two seconds later: the arrangement's next story leads.
+            assert until("Second Lead Wexcombe", at + 2, not_before=at + 2) < LIMIT
+
+
+@pytest.mark.checkers
+@pytest.mark.django_db
+def test_arranged_fronts_and_their_previews_are_valid_html(client, editor_client, newsroom, tmp_path):
+    import json
+    import subprocess
+
+    from .test_accessibility import VNU
+
+    home = arrange(newsroom["Archive story"], newsroom["Europe 3"], approved=False)
+    world = arrange(newsroom["Europe 2"], section=newsroom["World 0"].section)
+    pages = {"home": client.get(HOME), "world": client.get("/world/")}
+    pages |= {
+        "home-preview": editor_client.get(preview_url(home)),
+        "world-preview": editor_client.get(preview_url(world)),
+    }
+    files = []
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+        files.append(str(tmp_path / f"{name}.html"))
+    run = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--stdout", "--errors-only", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    messages = json.loads(run.stdout)["messages"]
+    assert [f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages] == []

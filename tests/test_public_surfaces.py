@@ -6,12 +6,14 @@ words, and asks for each hidden story at its own URL.
 """
 
 import re
+from datetime import timedelta
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.utils import timezone
 
-from articles.models import Article, Caption, Correction, Photo
+from articles.models import Article, Caption, Correction, Front, FrontSlot, Photo
 
 from .conftest import write_bylines
 
@@ -57,7 +59,18 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
     writers = {story.bylines.first().author for story in hidden_stories}
     for story in many_articles(25):  # enough for a second page in the section, and related stories everywhere
         write_bylines(story, *writers)  # and on the hidden stories' authors' pages
+    # Editors put every hidden story at the top of the home page's front and the section's, pinned for a day:
+    # the slots fall to the next stories.
+    for section in (None, published_article.section):
+        front = Front.objects.create(section=section, approved=True, live_from=timezone.now() - timedelta(minutes=1))
+        for order, story in enumerate([*hidden_stories, published_article]):
+            FrontSlot.objects.create(
+                front=front, article=story, order=order, pinned_until=timezone.now() + timedelta(days=1)
+            )
     pages = crawl(client, also=["/authors/secret-writer/"])
+    for front in (pages["/"], pages[published_article.section.get_absolute_url()]):
+        lead = front[front.index('<section class="front"') :]
+        assert lead.index("card--lead") < lead.index(published_article.headline) < lead.index("card--top")
     assert len(pages) > 30
     assert any(published_article.get_absolute_url() in url for url in pages)
     assert any("page=2" in url for url in pages)
