@@ -355,10 +355,27 @@ def test_the_second_of_two_editors_saving_gets_the_conflict_and_loses_nothing(an
     shown = read_form(page, "front_form")
     assert shown["title"] == "Ben's" and shown["slots-0-order"] == "1"  # and Ben's arrangement still in his form
 
-    shown["slots-2-DELETE"] = "on"  # the slot Ana removed: Ben agrees, and saves again, knowingly
-    assert ben.post(change_url(front), shown).status_code == 302
+    assert "Budget Passes" in page  # the story Ana took off is still in Ben's arrangement, as he left it
+
+    assert ben.post(change_url(front), shown).status_code == 302  # Ben saves it again, knowingly
     front.refresh_from_db()
-    assert front.title == "Ben's" and headlines(front) == ["Storm Season Starts", "Floods Hit the Coast"]
+    assert front.title == "Ben's"
+    assert headlines(front) == ["Storm Season Starts", "Floods Hit the Coast", "Budget Passes"]
+
+
+@pytest.mark.django_db
+def test_after_a_conflict_an_editor_may_also_take_the_other_editors_removal(ana, ben, stories):
+    front = new_front(ana, stories[:3], title="Morning")
+    ana_form, ben_form = load_form(ana, change_url(front)), load_form(ben, change_url(front))
+    ana.post(change_url(front), {**ana_form, "slots-2-DELETE": "on"})
+    shown = read_form(ben.post(change_url(front), {**ben_form, "title": "Ben's"}).content.decode(), "front_form")
+
+    budget = next(
+        k.removesuffix("-article") for k, v in shown.items() if k.endswith("-article") and v == str(stories[2].pk)
+    )
+    shown[f"{budget}-DELETE"] = "on"  # Ben agrees with Ana: that story goes
+    assert ben.post(change_url(front), shown).status_code == 302
+    assert headlines(front) == ["Floods Hit the Coast", "Storm Season Starts"]
 
 
 @pytest.mark.django_db
@@ -396,3 +413,21 @@ def test_the_story_picker_pages_through_many_matches_newest_first(ana, many_arti
     assert len(second["results"]) == 5 and not second["pagination"]["more"]
     assert first["results"][0]["text"] == "Story number 0 — published"  # the newest
     assert second["results"][-1]["text"] == "Story number 24 — published"
+
+
+@pytest.mark.django_db
+def test_a_story_deleted_while_the_front_is_edited_is_named_on_its_row(ana, stories):
+    front = new_front(ana, stories[:3])
+    form = load_form(ana, change_url(front))
+    stories[1].delete()  # its slot goes with it
+
+    response = ana.post(change_url(front), {**form, "title": "Noon"})
+
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert [f.errors.get("article") for f in formset.forms if f.errors] == [
+        ["Select a valid choice. That choice is not one of the available choices."]
+    ]
+    assert 'class="errorlist' in response.content.decode()
+    front.refresh_from_db()
+    assert front.title == ""

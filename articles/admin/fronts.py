@@ -261,6 +261,45 @@ class SlotForm(CheckedAcrossTheStory):
 class SlotFormSet(forms.BaseInlineFormSet):
     """The arrangement's stories; the formset refuses the same story twice (BaseModelFormSet.validate_unique)."""
 
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if self.is_bound:
+            self.data = self.vanished_rows_as_new(self.data)
+
+    def vanished_rows_as_new(self, data):
+        """The submitted rows, those of slots deleted since the form was loaded (by another editor's save, or with
+        their story) turned into new rows: the editor's arrangement is kept whole, to be saved again, instead of
+        failing on an id no longer there (an error Django would only put on the row's hidden field)."""
+        try:
+            initial = int(data[f"{self.prefix}-INITIAL_FORMS"])
+            total = int(data[f"{self.prefix}-TOTAL_FORMS"])
+        except (KeyError, ValueError):
+            return data  # the management form's own error says so
+        stored = {str(pk) for pk in self.get_queryset().values_list("pk", flat=True)}
+        vanished = [i for i in range(initial) if data.get(f"{self.prefix}-{i}-id") not in stored]
+        if not vanished:
+            return data
+        rows = [i for i in range(initial) if i not in vanished] + vanished + list(range(initial, total))
+        fields = {
+            i: {
+                key.removeprefix(f"{self.prefix}-{i}-"): data.getlist(key)
+                for key in data
+                if key.startswith(f"{self.prefix}-{i}-")
+            }
+            for i in rows
+        }
+        renumbered = data.copy()
+        for i in rows:
+            for name in fields[i]:
+                del renumbered[f"{self.prefix}-{i}-{name}"]
+        for index, i in enumerate(rows):
+            for name, values in fields[i].items():
+                renumbered.setlist(f"{self.prefix}-{index}-{name}", values)
+            if i in vanished:
+                renumbered[f"{self.prefix}-{index}-id"] = ""
+        renumbered[f"{self.prefix}-INITIAL_FORMS"] = str(initial - len(vanished))
+        return renumbered
+
     def save_existing_objects(self, commit=True):
         # Two slots that swap stories would briefly collide in one_slot_per_story: the changed ones are removed
         # first, then written again (an UPDATE that finds no row inserts it, under the same id).
