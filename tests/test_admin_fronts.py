@@ -431,3 +431,24 @@ def test_a_story_deleted_while_the_front_is_edited_is_named_on_its_row(ana, stor
     assert 'class="errorlist' in response.content.decode()
     front.refresh_from_db()
     assert front.title == ""
+
+
+@pytest.mark.django_db
+def test_an_editor_recovers_a_deleted_arrangement_with_its_stories_and_a_reporter_cannot(ana, rita, stories):
+    front = new_front(ana, stories[:3], title="Morning")
+    token = load_form(ana, change_url(front))["csrfmiddlewaretoken"]
+    delete = reverse("admin:articles_front_delete", args=[front.pk])
+    assert ana.post(delete, {"post": "yes", "csrfmiddlewaretoken": token}).status_code == 302
+    assert not Front.objects.exists() and not FrontSlot.objects.exists()
+    deleted = Version.objects.get_deleted(Front).get()
+    recover = reverse("admin:articles_front_recover", args=[deleted.pk])
+
+    assert rita.get(recover).status_code == 403  # undeleting is for those who may delete: editors
+    assert "Recover deleted arrangements" not in rita.get(CHANGELIST).content.decode()
+    assert "Recover deleted arrangements" in ana.get(CHANGELIST).content.decode()
+    shown = ana.get(recover)
+    assert shown.status_code == 200
+    assert ana.post(recover, read_form(shown.content.decode(), "front_form")).status_code == 302
+
+    front = Front.objects.get()
+    assert front.title == "Morning" and front.approved and headlines(front) == [s.headline for s in stories[:3]]

@@ -372,6 +372,7 @@ class FrontAdmin(BusyAwareAdmin, VersionAdmin):
     fields = ["section", "title", "live_from", "approved", "readers_see", "loaded_version"]
     readonly_fields = ["readers_see"]
     inlines = [FrontSlotInline]
+    change_list_template = "admin/articles/front/change_list.html"
     change_form_template = "admin/articles/front/change_form.html"
     object_history_template = "admin/articles/front/object_history.html"
     history_latest_first = True
@@ -456,6 +457,20 @@ class FrontAdmin(BusyAwareAdmin, VersionAdmin):
         request.front_stored = stored
         request.restoring = True
         return super().revision_view(request, object_id, version_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_recover": self.has_delete_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def recoverlist_view(self, request, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied  # undeleting is for those who may delete, as for stories
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
 
     # Extra pages: the story search for slots, readable changes.
 
