@@ -364,7 +364,8 @@ class FrontSlotInline(admin.TabularInline):
 @admin.register(Front)
 class FrontAdmin(BusyAwareAdmin, VersionAdmin):
     form = FrontForm
-    list_display = ["page", "title", "live_from", "approval", "state", "slots"]
+    # What readers see of each arrangement comes right after its name: on a phone the later columns scroll.
+    list_display = ["page", "title", "state", "live", "approval", "slots"]
     list_display_links = ["page", "title"]
     list_filter = [PageFilter, StateFilter]
     list_select_related = ["section"]
@@ -389,6 +390,10 @@ class FrontAdmin(BusyAwareAdmin, VersionAdmin):
     @admin.display(description="Page", ordering="section__order")
     def page(self, front):
         return front.section.name if front.section_id else "Home page"
+
+    @admin.display(description="Live from", ordering="live_from")
+    def live(self, front):
+        return history.when(front.live_from)
 
     @admin.display(description="Approved", ordering="approved")
     def approval(self, front):
