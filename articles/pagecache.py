@@ -354,6 +354,7 @@ class PageCacheMiddleware:
         cached = from_cache("get", key)
         if cached is not None:
             return self.hit(request, *cached)
+        next_release(request)  # before the page reads anything: it is kept no longer than this
         response = self.get_response(request)
         seconds = seconds_to_keep(request)
         if cacheable(request, response) and seconds > 0:
@@ -429,8 +430,12 @@ def first_release():
 
 
 def next_release(request):
-    """first_release(), kept per site version until that time."""
-    return kept(request, "next-release", first_release, until=lambda release: release)
+    """first_release(), kept per site version until that time. A request keeps the one it read first: a page
+    built from what was read before a release is never cached past it, however long the request took (read
+    again at its end, the release would have passed and the next one come, or none)."""
+    if "_next_release" not in request.__dict__:
+        request._next_release = kept(request, "next-release", first_release, until=lambda release: release)
+    return request._next_release
 
 
 def kept_until_release(request, name, compute):

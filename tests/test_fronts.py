@@ -197,6 +197,40 @@ def test_a_pinned_story_leaves_the_front_when_its_pin_runs_out_without_a_save(cl
     assert "Archive story" not in client.get(HOME).content.decode()
 
 
+class SlowAfterBuilding:
+    """A page built, then answered late (a loaded worker): until SLOW["until"], if set."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if until := SLOW.get("until"):
+            time.sleep(max((until - timezone.now()).total_seconds(), 0) + 0.2)
+        return response
+
+
+SLOW = {}
+
+
+@pytest.mark.django_db
+def test_a_page_built_before_a_pin_ran_out_is_not_cached_past_it_however_late_it_is_answered(
+    client, settings, newsroom
+):
+    until = timezone.now() + timedelta(seconds=1)
+    arrange(newsroom["Archive story"], pins={newsroom["Archive story"]: until})
+    cache_at = settings.MIDDLEWARE.index("articles.pagecache.PageCacheMiddleware")
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE]
+    settings.MIDDLEWARE.insert(cache_at + 1, "tests.test_fronts.SlowAfterBuilding")
+    SLOW["until"] = until
+    try:
+        assert front_of(client)[0] == "Archive story"  # built before the pin ran out, answered after
+    finally:
+        SLOW.clear()
+
+    assert front_of(client)[0] == "World 0"
+
+
 @pytest.mark.django_db
 def test_a_scheduled_arrangement_goes_live_at_its_time_without_a_save(client, newsroom):
     arrange(newsroom["Europe 3"])
