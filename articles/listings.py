@@ -166,10 +166,10 @@ def read_fronts(sections, at=None, arrangement=None):
         .values_list("front__section_id", "article_id")
     )
     # Enough of each section's newest to fill its page's front (at most twice LEAD_AND_TOP: the fill besides the
-    # section's slots), the home page's (the fill besides its slots) and its block below the home page's front.
-    # A block may come up short only if other sections' arrangements take its section's newest stories.
+    # section's slots), and its block below the home page's front (the block, after the home page's fill and
+    # slots). A block may come up short only if other sections' arrangements take its section's newest stories.
     home_slots = sum(1 for page, _ in slots if page is None)
-    count = STORIES_PER_SECTION_ON_HOME + LEAD_AND_TOP + max(LEAD_AND_TOP, home_slots)
+    count = max(STORIES_PER_SECTION_ON_HOME + LEAD_AND_TOP + home_slots, 2 * LEAD_AND_TOP)
     in_each = latest_in_each(sections, count, at)
     cards = as_cards(list(card_stories().filter(Q(pk__in=in_each) | Q(pk__in=[pk for _, pk in slots]))), sections)
     by_pk = {card.pk: card for card in cards}
