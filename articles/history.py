@@ -1,4 +1,5 @@
-"""Readable differences between two states of a story, from django-reversion's stored versions."""
+"""Readable differences between two states of a story, or of a front's arrangement, from django-reversion's
+stored versions."""
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from reversion.models import Revision, Version
 
-from .models import Article, Author, Byline, Caption, StoryTopic, Topic, TopicRedirect
+from .models import Article, Author, Byline, Caption, FrontSlot, StoryTopic, Topic, TopicRedirect
 
 # Fields that change on every save and tell an editor nothing.
 IGNORED_FIELDS = {"updated_at", "version", "import_hash", "source_key"}
@@ -159,3 +160,95 @@ def record_before_delete(articles, user):
                 serialized_data=serializers.serialize("json", [obj]),
                 object_repr=str(obj)[:191],
             )
+
+
+# Arrangements of fronts: their fields, and their slots as an editor sees them (stories, in order, and pins).
+
+
+def when(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def front_fields(front):
+    """The arrangement's own fields as label -> display text."""
+    return {
+        "Page": front.section.name if front.section_id else "Home page",
+        "Title": front.title,
+        "Live from": when(front.live_from),
+        "Approved": "yes" if front.approved else "no (a suggestion)",
+    }
+
+
+def front_revision_state(version):
+    """The arrangement and its slots, in order, as they were in this Version's revision (unsaved instances)."""
+    front = version._object_version.object
+    slots = [
+        obj
+        for obj in (v._object_version.object for v in version.revision.version_set.all() if v._model is FrontSlot)
+        if obj.front_id == front.pk
+    ]
+    return front, sorted(slots, key=lambda slot: (slot.order, slot.pk or 0))
+
+
+def headlines(*slot_lists):
+    """Headlines of the slots' stories by id; a story deleted since, by number."""
+    ids = {slot.article_id for slots in slot_lists for slot in slots}
+    names = dict(Article.objects.filter(pk__in=ids).values_list("pk", "headline"))
+    return {pk: names.get(pk, f"story {pk}") for pk in ids}
+
+
+def position(index):
+    return "the lead" if index == 0 else f"position {index + 1}"
+
+
+def arrangement_lines(slots, names):
+    """The arrangement as a numbered list: "1. Headline (lead), pinned until ..."."""
+    return [
+        f"{i + 1}. {names[slot.article_id]}{' (lead)' if i == 0 else ''}"
+        + (f", pinned until {when(slot.pinned_until)}" if slot.pinned_until else "")
+        for i, slot in enumerate(slots)
+    ]
+
+
+def slot_changes(before, after, names):
+    """What changed between two arrangements' slots, in sentences: stories added, removed, moved, pins.
+
+    A story counts as moved only if it changed places relative to the others: adding one at the top moves
+    no one (their positions shift, their order does not).
+    """
+    old = [slot.article_id for slot in before]
+    new = [slot.article_id for slot in after]
+    kept = set(old) & set(new)
+    old_kept, new_kept = [pk for pk in old if pk in kept], [pk for pk in new if pk in kept]
+    matcher = SequenceMatcher(None, old_kept, new_kept, autojunk=False)
+    stayed = {pk for block in matcher.get_matching_blocks() for pk in new_kept[block.b : block.b + block.size]}
+    pins_before = {slot.article_id: slot.pinned_until for slot in before}
+    lines = []
+    for index, slot in enumerate(after):
+        name = names[slot.article_id]
+        if slot.article_id not in kept:
+            pin = f", pinned until {when(slot.pinned_until)}" if slot.pinned_until else ""
+            lines.append(f"Added “{name}” as {position(index)}{pin}.")
+            continue
+        if slot.article_id not in stayed:
+            lines.append(f"Moved “{name}” from {position(old.index(slot.article_id))} to {position(index)}.")
+        pin_before = pins_before[slot.article_id]
+        if pin_before != slot.pinned_until:
+            if slot.pinned_until is None:
+                lines.append(f"Unpinned “{name}” (was pinned until {when(pin_before)}).")
+            elif pin_before is None:
+                lines.append(f"Pinned “{name}” until {when(slot.pinned_until)}.")
+            else:
+                lines.append(f"Pinned “{name}” until {when(slot.pinned_until)} (was {when(pin_before)}).")
+    lines += [f"Removed “{names[pk]}” (was {position(index)})." for index, pk in enumerate(old) if pk not in set(new)]
+    return lines
+
+
+def front_changes(version, previous):
+    """What one saved version of an arrangement changed against the one before it (None: the first):
+    (FieldChanges of its fields, sentences about its slots, the arrangement as saved, as lines)."""
+    front, slots = front_revision_state(version)
+    before_front, before_slots = front_revision_state(previous) if previous else (None, [])
+    names = headlines(slots, before_slots)
+    fields = changes(front_fields(before_front) if before_front else {}, front_fields(front))
+    return fields, slot_changes(before_slots, slots, names), arrangement_lines(slots, names)

@@ -6,6 +6,9 @@ Reporters write drafts and send them to review; only holders of "can publish" (t
 publish, schedule, withdraw, or touch a story that readers can see, will see (scheduled) or have seen
 (withdrawn): `may_change()` is that one rule, and every path that can change such a story, a photo in it
 or a link to it asks it. Whoever publishes, the story must pass `publication_problems()`.
+
+Fronts likewise: holders of "arrange_front" (the Editors group) approve arrangements and change or delete
+approved ones; anyone else with the model permissions saves suggestions only (`may_change_front()`).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -13,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from .models import Article
 
 PUBLISH_PERMISSION = "articles.publish_article"
+ARRANGE_PERMISSION = "articles.arrange_front"
 DESK_STATUSES = frozenset({Article.Status.DRAFT, Article.Status.REVIEW})
 REPORTER_PREVIEW_LINK_HOURS = 24
 
@@ -29,6 +33,22 @@ def may_change(user, article):
     revert or recovery, a bulk action, an import, a photo it uses and a preview link to it all come here.
     """
     return can_publish(user) or article.status in DESK_STATUSES
+
+
+def can_arrange(user):
+    return user.has_perm(ARRANGE_PERMISSION)
+
+
+def may_change_front(user, front, approved=None):
+    """Whether the user may change or delete this arrangement of a front, and save it `approved` (None: as stored).
+
+    An approved arrangement is, or will be, what readers see on the page: only editors ("arrange_front")
+    approve one, change one or delete one. Anyone else may change a suggestion, and keep it a suggestion.
+    `front` is the arrangement as stored (before the form's values), so a forged "approved" is judged by both.
+    """
+    if can_arrange(user):
+        return True
+    return not front.approved and not approved
 
 
 def may_change_photo(user, photo):
