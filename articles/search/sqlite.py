@@ -116,8 +116,8 @@ def rebuild(cursor):
 
 def match(words):
     # Every word quoted: FTS5 sees phrases, never operators, and ANDs them; an Arabic word is any of its
-    # forms with and without the article.
-    return " ".join(either(alternatives(word)) for word in words)
+    # forms with and without the article. (FTS5 ANDs two phrases side by side, but not two groups.)
+    return " AND ".join(either(alternatives(word)) for word in words)
 
 
 def either(forms):
