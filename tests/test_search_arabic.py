@@ -214,3 +214,50 @@ def test_an_index_made_by_the_earlier_rule_is_folded_by_install_and_rebuild(clie
         search.rebuild()
     assert found(client, "أعلنت", "خبر عاجل")  # another query: the page of the first is cached
     assert not search.install()  # and once current, install() leaves the index alone
+
+
+@pytest.mark.django_db
+def test_a_query_of_arabic_and_english_words_needs_them_all(client, arabic_story):
+    arabic_story("أعلنت شركة Aramco زيادة إنتاج الطاقة")
+    assert found(client, "aramco الطاقه", "خبر عاجل")
+    assert found(client, "طاقة Aramco", "خبر عاجل")
+    assert not found(client, "aramco النفط", "خبر عاجل")
+    assert not found(client, "exxon الطاقة", "خبر عاجل")
+
+
+def test_a_snippet_of_the_folded_text_is_put_back_into_the_original():
+    original = "قال: أَعْلَنَتِ الحكومةُ… خطة الطـاقة."
+    made = "…" + search.START + "اعلنت" + search.STOP + " الحكومه… خطه " + search.START + "الطاقه" + search.STOP
+    assert search.restore(made, original) == (
+        "…" + search.START + "أَعْلَنَتِ" + search.STOP + " الحكومةُ… خطة " + search.START + "الطـاقة" + search.STOP
+    )
+    assert search.restore("…خطة الطاقة الشمسية", original) is None  # not made from this text
+    assert search.restore("Floods " + search.START + "hit" + search.STOP, "Floods hit the coast") == (
+        "Floods " + search.START + "hit" + search.STOP
+    )
+
+
+@pytest.mark.parametrize(
+    "word, forms",
+    [
+        ("سعوديه", ["سعوديه", "السعوديه", "والسعوديه", "بالسعوديه", "كالسعوديه", "فالسعوديه", "للسعوديه"]),
+        ("السعوديه", ["السعوديه", "سعوديه", "والسعوديه", "بالسعوديه", "كالسعوديه", "فالسعوديه", "للسعوديه"]),
+        ("للطاقه", ["للطاقه", "طاقه", "والطاقه", "بالطاقه", "كالطاقه", "فالطاقه", "الطاقه"]),
+        ("floods", ["floods"]),
+        ("2026", ["2026"]),
+    ],
+)
+def test_a_word_is_matched_with_and_without_the_article(word, forms):
+    assert sorted(search.alternatives(word)) == sorted(forms)
+
+
+def test_query_words_are_folded_as_the_index_is():
+    assert search.terms("أَعْلَنَتِ الحكومـــة إسرائيل آلاف مستشفى ٱلرحمة Floods") == [
+        "اعلنت",
+        "الحكومه",
+        "اسرائيل",
+        "الاف",
+        "مستشفي",
+        "الرحمه",
+        "floods",
+    ]
