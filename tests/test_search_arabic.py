@@ -232,6 +232,11 @@ def test_a_snippet_of_the_folded_text_is_put_back_into_the_original():
         "…" + search.START + "أَعْلَنَتِ" + search.STOP + " الحكومةُ… خطة " + search.START + "الطـاقة" + search.STOP
     )
     assert search.restore("…خطة الطاقة الشمسية", original) is None  # not made from this text
+    # ts_headline's fragments, joined by " … ", one of them the opening of a paragraph.
+    made = search.START + "الطاقه" + search.STOP + " اليوم … " + search.START + "الطاقه" + search.STOP + " غدا"
+    assert search.restore(made, "أسعار الطاقة اليوم.\n\nالطاقة غدا.") == (
+        search.START + "الطاقة" + search.STOP + " اليوم … " + search.START + "الطاقة" + search.STOP + " غدا"
+    )
     assert search.restore("Floods " + search.START + "hit" + search.STOP, "Floods hit the coast") == (
         "Floods " + search.START + "hit" + search.STOP
     )
@@ -261,3 +266,12 @@ def test_query_words_are_folded_as_the_index_is():
         "الرحمه",
         "floods",
     ]
+
+
+@pytest.mark.django_db
+def test_a_snippet_of_several_paragraphs_is_the_stories_own_text(client, arabic_story):
+    filler = [f"الفقرة رقم {n} عن الطقس والأسواق في المنطقة، بشيء من التفصيل." for n in range(8)]
+    arabic_story("\n\n".join(["ارتفعت أسعار الطاقة.", *filler, "وزارة الطاقة تَرُدّ على المنتقدين."]))
+    page = results_page(client, "الطاقه")
+    assert "<mark>الطاقة</mark>" in page
+    assert page.count("الطاقه") == 2  # the query, in the title and the search box, never the snippet

@@ -100,19 +100,23 @@ def restore(snippet, original):
 
     out = []
     for piece in re.split(f"({ELLIPSIS})", snippet):
-        text = piece.replace(START, "").replace(STOP, "")
-        if piece == ELLIPSIS or not text.strip():
+        # The spaces around a fragment may be the delimiter's, not the text's.
+        core = piece.strip()
+        text = core.replace(START, "").replace(STOP, "")
+        if piece == ELLIPSIS or not text:
             out.append(piece)
             continue
         j = folded.find(text)
         if j < 0:
             return None
-        for part in re.split(f"([{START}{STOP}])", piece):
+        out.append(piece[: piece.index(core)])
+        for part in re.split(f"([{START}{STOP}])", core):
             if part in (START, STOP):
                 out.append(part)
             elif part:
                 out.append(original[at(j) : at(j + len(part))])
                 j += len(part)
+        out.append(piece[piece.index(core) + len(core) :])
     return "".join(out)
 
 
