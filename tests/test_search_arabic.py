@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from articles import search
@@ -189,25 +190,52 @@ def test_rebuilding_the_index_keeps_it_folded(client, arabic_story):
     assert found(client, "الحكومه", "خبر عاجل")
 
 
-@pytest.mark.django_db
-def test_an_index_made_by_the_earlier_rule_is_folded_by_install_and_rebuild(client, arabic_story):
-    """A database indexed before folding: 0021 re-indexes it (SQLite's install() replaces triggers whose SQL
-    changed; PostgreSQL's replaces the function, then every story is re-indexed)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+def index_by_the_earlier_rule():
+    """New stories are indexed as before 0021, unfolded."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute("DROP TRIGGER articles_search_article_insert_with_captions")
             cursor.execute(
                 "CREATE TRIGGER articles_search_article_insert_with_captions AFTER INSERT ON articles_article "
                 "BEGIN INSERT INTO articles_search(rowid, headline, standfirst, body, captions) "
                 "VALUES (new.id, new.headline, new.standfirst, new.body, ''); END"
             )
-    else:
-        with connection.cursor() as cursor:
+        else:
             cursor.execute(
                 "CREATE OR REPLACE FUNCTION articles_search_document() RETURNS trigger AS $$ BEGIN "
                 "NEW.search_document := to_tsvector('simple', NEW.headline || ' ' || NEW.body); "
                 "NEW.search_rank := NEW.search_document; RETURN NEW; END $$ LANGUAGE plpgsql"
             )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_migration_0021_folds_the_stories_indexed_before_it(client):
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("articles", "0019_fronts")])
+        apps = executor.loader.project_state([("articles", "0019_fronts")]).apps
+        Article, Section = (apps.get_model("articles", name) for name in ["Article", "Section"])
+        index_by_the_earlier_rule()
+        Article.objects.create(
+            headline="خبر قديم",
+            slug="old-story",
+            section=Section.objects.create(slug="arabic", name="Arabic", order=100),
+            language="ar",
+            body=GOVERNMENT,
+            status="published",
+            published_at=timezone.now() - timedelta(hours=1),
+        )
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert found(client, "اعلنت الحكومه", "خبر قديم")
+
+
+@pytest.mark.django_db
+def test_an_index_made_by_the_earlier_rule_is_folded_by_install_and_rebuild(client, arabic_story):
+    """A database indexed before folding: 0021 re-indexes it (SQLite's install() replaces triggers whose SQL
+    changed; PostgreSQL's replaces the function, then every story is re-indexed)."""
+    index_by_the_earlier_rule()
     arabic_story(GOVERNMENT)
     assert not found(client, "اعلنت", "خبر عاجل")
     if not search.install():
