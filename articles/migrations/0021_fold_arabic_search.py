@@ -2,14 +2,15 @@
 with the new triggers, for the stories already there.
 
 Not atomic: on PostgreSQL each batch of stories (search.rebuild) commits by itself, so editors' saves wait
-for one batch at most, never for the whole archive. A run stopped half way leaves stories indexed by the one
-rule or the other, all still found by their exact words, and migrate does it all again. On SQLite install()
-replaces the triggers and re-indexes in one transaction (SQLite has one writer at a time anyway).
+for one batch at most, never for the whole archive. A run stopped half way leaves the stories it has not reached
+unfound by Arabic words that folding changes, until migrate runs it again, whole. On SQLite install() replaces
+the triggers and re-indexes in one transaction (SQLite has one writer at a time anyway).
 """
 
 from django.db import migrations, transaction
 
 import articles.search
+from articles.imports import refresh_planner_statistics
 
 
 def fold_arabic(apps, schema_editor):
@@ -18,6 +19,8 @@ def fold_arabic(apps, schema_editor):
         reindexed = articles.search.install(connection)
     if not reindexed:  # the triggers were there, by the earlier rule
         articles.search.rebuild(connection)
+    # Every row was rewritten: as after a large import, PostgreSQL's visibility map and statistics now.
+    refresh_planner_statistics()
 
 
 class Migration(migrations.Migration):
