@@ -8,13 +8,37 @@ from django.db import connection, transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
-from . import START, STOP
+from . import ARABIC_LETTER, FOLDING, START, STOP, alternatives, fold, restore
 
 # Ranking uses ts_rank (weights A-D from headline, standfirst, body, captions): ts_rank_cd ranked
 # 100,000 matches three times slower.
 # English stories get stemming ("floods" finds "flooded"); other languages are indexed word for word.
 CONFIG = "(CASE WHEN {language} LIKE 'en%%' THEN 'english' ELSE 'simple' END)::regconfig"
 QUERY = "(plainto_tsquery('english', %s) || plainto_tsquery('simple', %s))"
+# An Arabic word: any of its forms (alternatives()), each a lexeme of 'simple', ANDed with the other words.
+FORM = "plainto_tsquery('simple', %s)"
+
+
+def tsquery(words):
+    """(SQL, parameters) of the query of these words: English as before, and each Arabic word any of its
+    forms. Only parameters carry the words: they never become tsquery syntax."""
+    plain = [word for word in words if len(alternatives(word)) == 1]
+    arabic = [alternatives(word) for word in words if len(alternatives(word)) > 1]
+    text = " ".join(plain)
+    parts, params = ([QUERY], [text, text]) if plain or not arabic else ([], [])
+    for forms in arabic:
+        parts.append("(" + " || ".join([FORM] * len(forms)) + ")")
+        params.extend(forms)
+    return "(" + " && ".join(parts) + ")", params
+
+
+def folded(sql):
+    """SQL of the text `sql` folded for search (FOLDING), with translate(): characters it maps to nothing
+    are removed."""
+    mapped = {char: to for char, to in FOLDING.items() if to}
+    removed = [char for char, to in FOLDING.items() if not to]
+    return f"translate({sql}, '{''.join(mapped)}{''.join(removed)}', '{''.join(mapped.values())}')"
+
 
 # Two vectors a story: search_document (all its words, to match) and search_rank (the headline,
 # standfirst, the body's opening LEDE characters and the captions' first CAPTIONS characters, to rank).
@@ -27,20 +51,32 @@ FUNCTION = """
     CREATE OR REPLACE FUNCTION articles_search_document() RETURNS trigger AS $$
     DECLARE
       config regconfig := {config};
-      headline_words tsvector := setweight(to_tsvector(config, coalesce(NEW.headline, '')), 'A');
-      standfirst_words tsvector := setweight(to_tsvector(config, coalesce(NEW.standfirst, '')), 'B');
-      caption_text text := coalesce(
-        (SELECT string_agg(text, ' ' ORDER BY "order") FROM articles_caption WHERE article_id = NEW.id), '');
+      headline_words tsvector := setweight(to_tsvector(config, {headline}), 'A');
+      standfirst_words tsvector := setweight(to_tsvector(config, {standfirst}), 'B');
+      body_text text := {body};
+      caption_text text := {caption_text};
     BEGIN
       NEW.search_document := headline_words || standfirst_words ||
-        setweight(to_tsvector(config, coalesce(NEW.body, '')), 'C') ||
+        setweight(to_tsvector(config, body_text), 'C') ||
         setweight(to_tsvector(config, caption_text), 'D');
       NEW.search_rank := headline_words || standfirst_words ||
-        setweight(to_tsvector(config, left(coalesce(NEW.body, ''), {lede})), 'C') ||
+        setweight(to_tsvector(config, left(body_text, {lede})), 'C') ||
         setweight(to_tsvector(config, left(caption_text, {captions})), 'D');
       RETURN NEW;
     END $$ LANGUAGE plpgsql""".replace("{config}", CONFIG.format(language="NEW.language").replace("%%", "%"))
 FUNCTION = FUNCTION.replace("{lede}", str(LEDE)).replace("{captions}", str(CAPTIONS))
+FUNCTION = (
+    FUNCTION.replace("{headline}", folded("coalesce(NEW.headline, '')"))
+    .replace("{standfirst}", folded("coalesce(NEW.standfirst, '')"))
+    .replace("{body}", folded("coalesce(NEW.body, '')"))
+    .replace(
+        "{caption_text}",
+        folded(
+            "coalesce((SELECT string_agg(text, ' ' ORDER BY \"order\") FROM articles_caption "
+            "WHERE article_id = NEW.id), '')"
+        ),
+    )
+)
 
 # A caption change sets search_document to NULL, which makes the article trigger recompute it.
 CAPTION_FUNCTION = """
@@ -68,7 +104,7 @@ def install(cursor):
         "WHERE tgname IN ('articles_search_document', 'articles_search_caption') AND NOT tgisinternal"
     )
     if cursor.fetchone()[0] == 2:
-        return
+        return False
     cursor.execute(
         "CREATE OR REPLACE TRIGGER articles_search_document "
         "BEFORE INSERT OR UPDATE OF headline, standfirst, body, language, search_document ON articles_article "
@@ -79,6 +115,7 @@ def install(cursor):
         "FOR EACH ROW EXECUTE FUNCTION articles_search_caption_changed()"
     )
     rebuild(cursor)
+    return True
 
 
 def uninstall(cursor):
@@ -88,8 +125,19 @@ def uninstall(cursor):
     cursor.execute("DROP FUNCTION IF EXISTS articles_search_document()")
 
 
+# Stories re-indexed a statement: outside a transaction (migration 0021) each batch commits, so a save waits
+# for one batch at most, never for the whole archive. A batch of 5,000 took 30-35 s on a busy 2-core machine.
+BATCH = 1000
+
+
 def rebuild(cursor):
-    cursor.execute("UPDATE articles_article SET search_document = NULL")
+    """Re-index every story: its trigger computes the vectors again when search_document is set."""
+    cursor.execute("SELECT min(id), max(id) FROM articles_article")
+    first, last = cursor.fetchone()
+    for start in range(first or 0, (last or -1) + 1, BATCH):
+        cursor.execute(
+            "UPDATE articles_article SET search_document = NULL WHERE id >= %s AND id < %s", [start, start + BATCH]
+        )
 
 
 # How to find the newest matches depends on how common the words are, and PostgreSQL's planner cannot
@@ -122,19 +170,19 @@ BITMAP = {
 
 
 def newest(queryset, words, limit):
-    text = " ".join(words)
+    query = tsquery(words)
     candidates = queryset.order_by("-pk").values("pk")
-    matching = candidates.filter(RawSQL(f"search_document @@ {QUERY}", (text, text), output_field=BooleanField()))
+    matching = candidates.filter(RawSQL(f"search_document @@ {query[0]}", query[1], output_field=BooleanField()))
     with connection.cursor() as cursor:
-        sampled, matches, first, oldest, newest = sample(cursor, candidates, text)
+        sampled, matches, first, oldest, newest = sample(cursor, candidates, query)
         if sampled < SAMPLE:  # that was every candidate
-            return scores(cursor, matches[:limit], text)
+            return scores(cursor, matches[:limit], query)
         if matches:
             # len(matches) of the candidates in newest - oldest + 1 ids matched: how many ids should hold
             # `limit` matches? If that range holds fewer, and not every candidate, look further.
             span = math.ceil((newest - oldest + 1) * limit / len(matches) * MARGIN)
             if len(matches) >= DENSE * sampled:
-                rows = walk_newest_first(cursor, candidates.filter(pk__gt=newest - span), text, limit)
+                rows = walk_newest_first(cursor, candidates.filter(pk__gt=newest - span), query, limit)
                 if len(rows) == limit or newest - span < first:
                     return rows
             else:
@@ -145,50 +193,51 @@ def newest(queryset, words, limit):
                         span = math.ceil(span * limit / len(ids) * MARGIN)
                         ids = read_ids(cursor, matching.filter(pk__gt=newest - span)[:limit])
                 if len(ids) == limit or newest - span < first:
-                    return scores(cursor, ids, text)
+                    return scores(cursor, ids, query)
         with planner(cursor, BITMAP):
-            return scored(cursor, matching[:limit], text)
+            return scored(cursor, matching[:limit], query)
 
 
-def sample(cursor, candidates, text):
+def sample(cursor, candidates, query):
     """How many of the newest SAMPLE candidates there are, those that match (newest first), their lowest
     and highest ids, and the lowest id of all candidates."""
     sql, params = candidates[:SAMPLE].query.sql_with_params()
     first_sql, first_params = candidates.order_by("pk")[:1].query.sql_with_params()
     # The tsvector is tested in the select list, so that the GIN index is not used.
     cursor.execute(
-        f"SELECT count(*), array_agg(id ORDER BY id DESC) FILTER (WHERE search_document @@ {QUERY}), "
+        f"SELECT count(*), array_agg(id ORDER BY id DESC) FILTER (WHERE search_document @@ {query[0]}), "
         f"({first_sql}), min(id), max(id) FROM articles_article WHERE id = ANY(ARRAY({sql}))",
-        [text, text, *first_params, *params],
+        [*query[1], *first_params, *params],
     )
     sampled, matches, first, oldest, newest = cursor.fetchone()
     return sampled, matches or [], first, oldest, newest
 
 
 # The score, negated so that lower is better, as with FTS5's bm25().
-SCORE = f"-ts_rank(coalesce(search_rank, search_document), {QUERY})"
+def score(query):
+    return f"-ts_rank(coalesce(search_rank, search_document), {query[0]})"
 
 
-def walk_newest_first(cursor, candidates, text, limit):
+def walk_newest_first(cursor, candidates, query, limit):
     # The candidates are listed without reading a tsvector; then the key is walked over them newest
     # first, testing each, until `limit` match, and scoring those that do. (Given the filters and the
     # test together, PostgreSQL may test a story's words before its filters, reading the tsvector of
     # every story walked.)
     sql, params = candidates.query.sql_with_params()
     cursor.execute(
-        f"SELECT id, {SCORE} FROM articles_article "
-        f"WHERE id = ANY(ARRAY({sql})) AND search_document @@ {QUERY} ORDER BY id DESC LIMIT %s",
-        [text, text, *params, text, text, limit],
+        f"SELECT id, {score(query)} FROM articles_article "
+        f"WHERE id = ANY(ARRAY({sql})) AND search_document @@ {query[0]} ORDER BY id DESC LIMIT %s",
+        [*query[1], *params, *query[1], limit],
     )
     return cursor.fetchall()
 
 
-def scored(cursor, matching, text):
+def scored(cursor, matching, query):
     """The queryset's ids, newest first, each with its score (computed on those ids only)."""
     sql, params = matching.query.sql_with_params()
     cursor.execute(
-        f"SELECT id, {SCORE} FROM articles_article WHERE id = ANY(ARRAY({sql})) ORDER BY id DESC",
-        [text, text, *params],
+        f"SELECT id, {score(query)} FROM articles_article WHERE id = ANY(ARRAY({sql})) ORDER BY id DESC",
+        [*query[1], *params],
     )
     return cursor.fetchall()
 
@@ -198,8 +247,10 @@ def read_ids(cursor, queryset):
     return [pk for (pk,) in cursor.fetchall()]
 
 
-def scores(cursor, ids, text):
-    cursor.execute(f"SELECT id, {SCORE} FROM articles_article WHERE id = ANY(%s) ORDER BY id DESC", [text, text, ids])
+def scores(cursor, ids, query):
+    cursor.execute(
+        f"SELECT id, {score(query)} FROM articles_article WHERE id = ANY(%s) ORDER BY id DESC", [*query[1], ids]
+    )
     return cursor.fetchall()
 
 
@@ -216,25 +267,34 @@ def snippets(stories, words):
     """{id: snippet} of these stories (as read from the table), matches between START and STOP."""
     if not stories:
         return {}
-    text = " ".join(words)
+    query = tsquery(words)
     config = CONFIG.format(language="language")
     options = f'StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
-    excerpts = [excerpt(story, words) for story in stories]
+    excerpts = {story.pk: excerpt(story, words) for story in stories}
+    # ts_headline marks the words of the text it is given that match: the folded text, as indexed.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, ts_headline({config}, excerpt, {QUERY}, %s) "
+            f"SELECT id, ts_headline({config}, excerpt, {query[0]}, %s) "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS story(id, language, excerpt)",
-            [text, text, options, [story.pk for story in stories], [story.language for story in stories], excerpts],
+            [
+                *query[1],
+                options,
+                list(excerpts),
+                [story.language for story in stories],
+                [fold(text) for text in excerpts.values()],
+            ],
         )
-        return dict(cursor.fetchall())
+        made = cursor.fetchall()
+    # Readers see the story's own text: Arabic snippets are put back into it (an English one is as made).
+    return {pk: restore(snippet, excerpts[pk]) if ARABIC_LETTER.search(snippet) else snippet for pk, snippet in made}
 
 
 def excerpt(story, words):
     paragraphs = [story.standfirst, *story.body.split("\n\n")]
-    starts = {word[:4] for word in words}
+    starts = {min(alternatives(word), key=len)[:4] for word in words}  # an Arabic word's without its article
     found = []
     for n, paragraph in enumerate(paragraphs):
-        lowered = paragraph.lower()
+        lowered = fold(paragraph).lower()
         if held := sum(start in lowered for start in starts):
             found.append((-held, n))
     if not found:
