@@ -26,7 +26,7 @@ def fold_arabic(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("articles", "0019_fronts")]
+    dependencies = [("articles", "0020_topics")]
 
     # Backwards nothing changes: the index stays folded until the earlier code's rebuild_search_index is run
     # (until then its queries with a hamza, a taa marbuta or marks miss the stories that have them).
