@@ -34,7 +34,7 @@ from .. import history
 from ..listings import live_arrangements
 from ..models import EMBARGOED, PUBLIC, Article, Front, FrontSlot, Section, publication_state
 from ..workflow import can_arrange, may_change_front
-from .stories import CheckedAcrossTheStory
+from .stories import CheckedAcrossTheStory, SwappableFormSet
 
 # Between a story's headline and what readers see of it, in the story picker; fronts.js strips what follows it.
 LABEL_SEPARATOR = " — "
@@ -258,8 +258,8 @@ class SlotForm(CheckedAcrossTheStory):
         labels = {"order": "Position", "article": "Story"}
 
 
-class SlotFormSet(forms.BaseInlineFormSet):
-    """The arrangement's stories; the formset refuses the same story twice (BaseModelFormSet.validate_unique)."""
+class SlotFormSet(SwappableFormSet):
+    """The arrangement's stories (one_slot_per_story)."""
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -299,18 +299,6 @@ class SlotFormSet(forms.BaseInlineFormSet):
                 renumbered[f"{self.prefix}-{index}-id"] = ""
         renumbered[f"{self.prefix}-INITIAL_FORMS"] = str(initial - len(vanished))
         return renumbered
-
-    def save_existing_objects(self, commit=True):
-        # Two slots that swap stories would briefly collide in one_slot_per_story: the changed ones are removed
-        # first, then written again (an UPDATE that finds no row inserts it, under the same id).
-        changed = [
-            f.instance.pk
-            for f in self.initial_forms
-            if f.instance.pk and f.has_changed() and not self._should_delete_form(f)
-        ]
-        if commit and changed:
-            FrontSlot.objects.filter(pk__in=changed).delete()
-        return super().save_existing_objects(commit)
 
 
 class FrontSlotInline(admin.TabularInline):

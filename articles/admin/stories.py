@@ -189,20 +189,25 @@ class CaptionInline(admin.TabularInline):
         return caption.photo.credit if caption.pk else ""
 
 
-class BylineFormSet(forms.BaseInlineFormSet):
-    """The story's authors; the formset refuses the same author twice (BaseModelFormSet.validate_unique)."""
+class SwappableFormSet(forms.BaseInlineFormSet):
+    """Rows whose choices are unique in their parent (a story's authors, an arrangement's stories): two rows that
+    swap their choices would briefly collide in the unique constraint, so the changed rows are removed first,
+    then written again (an UPDATE that finds no row inserts it, under the same id). The formset refuses the
+    same choice twice (BaseModelFormSet.validate_unique)."""
 
     def save_existing_objects(self, commit=True):
-        # Two bylines that swap authors would briefly collide in one_byline_per_author: the changed ones are
-        # removed first, then written again (an UPDATE that finds no row inserts it, under the same id).
         changed = [
             f.instance.pk
             for f in self.initial_forms
             if f.instance.pk and f.has_changed() and not self._should_delete_form(f)
         ]
         if commit and changed:
-            Byline.objects.filter(pk__in=changed).delete()
+            self.model.objects.filter(pk__in=changed).delete()
         return super().save_existing_objects(commit)
+
+
+class BylineFormSet(SwappableFormSet):
+    """The story's authors (one_byline_per_author)."""
 
 
 class BylineInline(admin.TabularInline):
