@@ -402,8 +402,31 @@ def test_story_lists_show_lazy_card_crops(client, article_with_photo, make_artic
     assert f"/media/renditions/{photo.renditions_key}/card-320.webp 320w" in html
     assert 'width="750" height="500"' in html
     # The first card is above the fold and fetched at once; the ones after it load lazily.
-    first, second = re.findall(r"<article class=\"card\".*?</article>", html, re.S)[:2]
+    first, second = re.findall(r"<article class=\"card[^\"]*\".*?</article>", html, re.S)[:2]
     assert 'fetchpriority="high"' in first and 'loading="lazy"' in second
+
+
+@pytest.mark.django_db
+def test_author_and_topic_pages_fetch_their_first_picture_at_once(
+    client, article_with_photo, make_article, make_photo, make_author
+):
+    """A listing's first picture is the page's largest paint on a phone (Lighthouse): fetched lazily, its request
+    would wait for layout. The pictures after it still load lazily."""
+    from articles.models import Byline, Caption, StoryTopic, Topic
+
+    older = make_article("Quay Reopens", published_at=article_with_photo.published_at - timedelta(hours=1))
+    Caption.objects.create(article=older, photo=make_photo(), text="The quay.", is_lead=True)
+    author, topic = make_author(), Topic.objects.create(name="Floods", slug="floods")
+    for article in (article_with_photo, older):
+        Byline.objects.create(article=article, author=author)
+        StoryTopic.objects.create(article=article, topic=topic)
+
+    for url in (author.get_absolute_url(), topic.get_absolute_url()):
+        html = client.get(url).text
+        first, second = re.findall(r"<article class=\"card\".*?</article>", html, re.S)[:2]
+        assert "Harbour Flooded Overnight" in first and "Quay Reopens" in second, url
+        assert 'fetchpriority="high"' in first and 'loading="lazy"' not in first, url
+        assert 'loading="lazy"' in second and "fetchpriority" not in second, url
 
 
 @pytest.mark.django_db
