@@ -616,6 +616,11 @@ class FrontSlotQuerySet(models.QuerySet):
         published = Article.objects.published(at=at).filter(pk=OuterRef("article_id"))
         return self.filter(Exists(published)).exclude(pinned_until__lte=at)
 
+    def pins(self):
+        """Pinned slots of approved arrangements: each pin's end changes a page without a save (the page cache's
+        releases, and Last-Modified, read them)."""
+        return self.filter(front__approved=True, pinned_until__isnull=False)
+
 
 @reversion.register()
 class FrontSlot(models.Model):

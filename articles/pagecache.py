@@ -446,7 +446,7 @@ def first_release():
     now = timezone.now()
     embargoes = Article.objects.embargoed().order_by().values_list("published_at")
     schedules = Front.objects.scheduled(now).order_by().values_list("live_from")
-    pins = FrontSlot.objects.filter(front__approved=True, pinned_until__gt=now).order_by().values_list("pinned_until")
+    pins = FrontSlot.objects.pins().filter(pinned_until__gt=now).order_by().values_list("pinned_until")
     return next(iter(embargoes.union(schedules, pins, all=True).order_by("published_at")[:1]), (None,))[0]
 
 

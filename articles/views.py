@@ -76,7 +76,7 @@ def read_last_front_change():
     live = Front.objects.live(now).order_by()
     times = live.values_list("updated_at").union(
         live.values_list("live_from"),
-        FrontSlot.objects.filter(front__approved=True, pinned_until__lte=now).order_by().values_list("pinned_until"),
+        FrontSlot.objects.pins().filter(pinned_until__lte=now).order_by().values_list("pinned_until"),
         all=True,
     )
     return next(iter(times.order_by("-updated_at")[:1]), (None,))[0]
