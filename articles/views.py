@@ -241,7 +241,7 @@ class TopicView(ListView):
 
     def get_paginator(self, listing, *args, **kwargs):
         paginator = super().get_paginator(listing, *args, **kwargs)
-        paginator.count = listing.count = pagecache.topic_count(self.request, self.topic)  # as SectionView's
+        paginator.count = pagecache.topic_count(self.request, self.topic)  # as SectionView's
         return paginator
 
     def get_context_data(self, **kwargs):

@@ -150,6 +150,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 5,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # No parallel workers for one query: a page's query is a few milliseconds of work, and starting two
+    # workers for it (PostgreSQL's choice for a topic's page at 100,000 stories) cost 30-40 ms and both cores
+    # other requests were using (docs/performance.md). Added to PGOPTIONS, which `make migrate` sets.
+    DATABASES["default"]["OPTIONS"] = {
+        "options": f"{os.environ.get('PGOPTIONS', '')} -c max_parallel_workers_per_gather=0".strip(),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
