@@ -16,6 +16,7 @@ switch, CORS), before the page cache, so that a cached answer never reaches anyo
   answers are the same for every key (published stories only), so sharing them is right.
 """
 
+import contextlib
 import hmac
 import json
 import logging
@@ -40,6 +41,7 @@ PREFIX = "/api/"
 OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 
 MINUTE = 60_000_000  # the rate clock counts microseconds
+SPARE_SECONDS = 0.2  # on SQLite, the longest a count waits for an import's write lock
 
 CORS_METHODS = "GET, HEAD, OPTIONS"
 CORS_HEADERS = "Authorization, X-API-Key, If-None-Match, If-Modified-Since"
@@ -94,11 +96,15 @@ def spend(row):
     table = connection.ops.quote_name(APIKey._meta.db_table)
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     clock = f"{greatest}(rate_clock, %s) + {MINUTE} / rate_limit"
+    # On PostgreSQL the count's commit does not wait for the disk (synchronous_commit off for this statement's
+    # own transaction, set by the statement itself: one round trip): a crash may forget the last moment's
+    # counts, and waiting for the fsync cost 3.6 ms a request here, ten times the rest of a cached answer.
+    no_fsync = "AND set_config('synchronous_commit', 'off', true) = 'off' " if connection.vendor == "postgresql" else ""
     try:
         with connection.cursor() as cursor, briefly_waiting_for_writes(cursor):
             cursor.execute(
                 f"UPDATE {table} SET rate_clock = {clock}, last_used_at = %s "
-                f"WHERE id = %s AND revoked_at IS NULL AND {clock} <= %s RETURNING rate_clock, rate_limit",
+                f"WHERE id = %s AND revoked_at IS NULL AND {clock} <= %s {no_fsync}RETURNING rate_clock, rate_limit",
                 [now, connection.ops.adapt_datetimefield_value(timezone.now()), row.pk, now, now + MINUTE],
             )
             counted = cursor.fetchone()
@@ -118,23 +124,19 @@ def spend(row):
     return Allowance(False, limit, 0, max(1, math.ceil(wait / 1_000_000)))
 
 
-class briefly_waiting_for_writes:
-    """On SQLite, a statement in this block waits at most SPARE_SECONDS for the write lock (the connection's
-    own busy timeout, 5 s, is for editors' saves, which must not be lost)."""
-
-    SPARE_SECONDS = 0.2
-
-    def __init__(self, cursor):
-        self.cursor = cursor if connection.vendor == "sqlite" else None
-
-    def __enter__(self):
-        if self.cursor is not None:
-            self.cursor.execute(f"PRAGMA busy_timeout = {int(self.SPARE_SECONDS * 1000)}")
-
-    def __exit__(self, *exc):
-        if self.cursor is not None:
-            usual = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
-            self.cursor.execute(f"PRAGMA busy_timeout = {int(usual * 1000)}")
+@contextlib.contextmanager
+def briefly_waiting_for_writes(cursor):
+    """On SQLite, a count waits at most SPARE_SECONDS for the write lock (the connection's own busy timeout, 5 s,
+    is for editors' saves, which must not be lost), then gives up (spend())."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    cursor.execute(f"PRAGMA busy_timeout = {int(SPARE_SECONDS * 1000)}")
+    try:
+        yield
+    finally:
+        usual = connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)
+        cursor.execute(f"PRAGMA busy_timeout = {int(usual * 1000)}")
 
 
 def refusal(status, error, message, **headers):
