@@ -325,6 +325,22 @@ def test_refusals_carry_cors_headers_so_scripts_can_read_them(client, settings):
     assert unknown.status_code == 401 and unknown["Access-Control-Allow-Origin"] == APP
 
 
+def test_the_api_settings_come_from_the_environment():
+    env = production.production_env(
+        DJANGO_DEBUG="true",
+        DJANGO_API_ANONYMOUS="false",
+        DJANGO_API_RATE_LIMIT="90",
+        DJANGO_API_CORS_ORIGINS="https://app.example.com, https://partner.example:8443",
+    )
+    del env["REDIS_URL"]
+    script = "import json; from django.conf import settings as s; "
+    script += "print(json.dumps([s.API_ANONYMOUS, s.API_RATE_LIMIT, s.API_CORS_ORIGINS]))"
+
+    assert production.shell(script, env) == [False, 90, ["https://app.example.com", "https://partner.example:8443"]]
+    refused = production.manage("check", env={**env, "DJANGO_API_RATE_LIMIT": "0"}, check=False)
+    assert refused.returncode != 0 and "DJANGO_API_RATE_LIMIT must be at least 1" in refused.stderr
+
+
 @pytest.mark.parametrize("origins", ["https://app.example.com/", "app.example.com", "https://", "ftp://x.example"])
 def test_a_cors_setting_that_is_not_an_origin_stops_the_site_starting(origins):
     env = production.production_env(DJANGO_DEBUG="true", DJANGO_API_CORS_ORIGINS=f"https://ok.example,{origins}")
@@ -397,6 +413,19 @@ def test_a_revoked_key_cannot_be_edited_back_into_use(editor_client, client, par
     assert APIKey.objects.get(pk=api_key.pk).name == "Morning Paper app"
     assert APIKey.objects.get(pk=api_key.pk).revoked
     assert client.get(WHOAMI, headers=bearer(key)).status_code == 401
+
+
+def test_the_desk_lists_keys_in_use_or_revoked(editor_client):
+    APIKey.objects.issue(name="Still reading")
+    gone, _ = APIKey.objects.issue(name="Contract ended")
+    APIKey.objects.filter(pk=gone.pk).revoke()
+    changelist = reverse("admin:articles_apikey_changelist")
+
+    in_use = editor_client.get(changelist, {"status": "active"}).content.decode()
+    revoked = editor_client.get(changelist, {"status": "revoked"}).content.decode()
+
+    assert "Still reading" in in_use and "Contract ended" not in in_use
+    assert "Contract ended" in revoked and "Still reading" not in revoked
 
 
 def test_reporters_cannot_see_keys(reporter_client, partner):

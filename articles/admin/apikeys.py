@@ -17,11 +17,26 @@ from ..models import APIKey
 DETAILS = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
 
 
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "In use"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(APIKey)
 class APIKeyAdmin(BusyAwareAdmin):
     list_display = ["prefix", "name", "rate_limit", "created_at", "created_by", "last_used_at", "revoked_at"]
     list_display_links = ["prefix", "name"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [StatusFilter]
     list_select_related = ["created_by"]
     search_fields = ["name", "prefix"]
     actions = ["revoke_selected"]
