@@ -40,6 +40,7 @@ class APIKeyAdmin(BusyAwareAdmin):
     list_select_related = ["created_by"]
     search_fields = ["name", "prefix"]
     actions = ["revoke_selected"]
+    view_on_site = False
 
     def get_fields(self, request, obj=None):
         return ["name", "rate_limit"] if obj is None else ["name", "rate_limit", *DETAILS]
