@@ -1,5 +1,6 @@
 import hashlib
 import os
+import secrets
 import socket
 from datetime import timedelta
 
@@ -1078,3 +1079,80 @@ class ImportJob(models.Model):
             "rate": round(rate),
             "seconds_left": round(left) if left is not None else None,
         }
+
+
+def default_rate_limit():
+    return settings.API_RATE_LIMIT
+
+
+def hash_api_key(key):
+    """What is stored of a key: its SHA-256. Keys are 256 random bits, so a fast hash is as safe as a slow one."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class APIKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def issue(self, *, name, rate_limit=None, created_by=None):
+        """A new key for a partner: (the APIKey, the full key), which is not stored."""
+        api_key = self.model(name=name, rate_limit=rate_limit or default_rate_limit(), created_by=created_by)
+        key = api_key.new_key()
+        api_key.save()
+        return api_key, key
+
+    def revoke(self):
+        """Revoke these keys at once, on every process (the access check asks the row on each request)."""
+        return self.active().update(revoked_at=timezone.now())
+
+
+class APIKey(models.Model):
+    """A partner's key to the read API (articles/api/access.py checks it and counts its requests)."""
+
+    # Keys read nr_<prefix>_<secret>: the prefix finds the row, the whole key's hash must match it.
+    KEY_START = "nr_"
+
+    name = models.CharField(max_length=200, help_text="Who the key is for: the partner, app or tool.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Not secret: recognises the key.")
+    hashed = models.CharField(max_length=64, editable=False)
+    rate_limit = models.PositiveIntegerField(
+        "requests per minute",
+        default=default_rate_limit,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="More in a minute are answered 429 with Retry-After; bursts up to this many are allowed.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+    # The key's rate clock, in microseconds since the epoch (GCRA): each request moves it 60/rate_limit s past
+    # max(it, now); a request that would move it more than a minute past now is refused. One number per key,
+    # moved by one UPDATE, so every process and app server shares the limit without Redis.
+    rate_clock = models.BigIntegerField(default=0, db_default=0, editable=False)
+
+    objects = APIKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(rate_limit__gte=1), name="articles_apikey_rate_limit")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    def get_absolute_url(self):
+        return reverse("admin:articles_apikey_change", args=[self.pk])
+
+    @property
+    def revoked(self):
+        return self.revoked_at is not None
+
+    def new_key(self):
+        """Give this (unsaved) row a new random key and return it: only its hash is kept, so the full key exists
+        here and on the one page that shows it to the editor who made it."""
+        self.prefix = secrets.token_hex(6)
+        key = f"{self.KEY_START}{self.prefix}_{secrets.token_urlsafe(32)}"
+        self.hashed = hash_api_key(key)
+        return key

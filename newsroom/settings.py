@@ -72,6 +72,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.middleware.RequestLogMiddleware",
+    # /api/: keys, per-key rate limits and CORS, before the page cache so that no cached answer reaches
+    # anyone refused, and so that its per-key and per-origin headers are never stored with a page.
+    "articles.api.access.APIAccessMiddleware",
     # Anonymous readers' cached pages, answered before the rest of the stack runs (articles/pagecache.py).
     "articles.pagecache.PageCacheMiddleware",
     # Above SecurityMiddleware, so that its HTTPS redirects (and whitenoise's files) get these headers too.
@@ -308,6 +311,23 @@ else:
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 # Seconds a public page may be served from the cache; a change invalidates the pages it shows on at once.
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
+
+# The read API (/api/, articles/api/access.py, docs/api-access.md). Anonymous readers may use it unless
+# API_ANONYMOUS is off; then every request needs a key (Admin → API keys). A key's requests per minute default to
+# API_RATE_LIMIT (each key has its own, counted in the database so every process shares it).
+API_ANONYMOUS = env_bool("DJANGO_API_ANONYMOUS", True)
+API_RATE_LIMIT = env_int("DJANGO_API_RATE_LIMIT", 600)
+# Origins whose pages' scripts may read the API (https://app.example.com), or "*" for any; none by default.
+API_CORS_ORIGINS = env_list("DJANGO_API_CORS_ORIGINS")
+for _origin in API_CORS_ORIGINS:
+    _url = urlsplit(_origin)
+    _is_origin = _url.scheme in ("http", "https") and _url.netloc and _origin == f"{_url.scheme}://{_url.netloc}"
+    if _origin != "*" and not _is_origin:
+        raise ImproperlyConfigured(
+            f"DJANGO_API_CORS_ORIGINS: {_origin!r} is neither * nor an origin (scheme://host[:port], nothing after)"
+        )
+if API_RATE_LIMIT < 1:
+    raise ImproperlyConfigured("DJANGO_API_RATE_LIMIT must be at least 1 (requests per minute).")
 
 # Security headers, on every response in development too, so a policy violation shows up before production.
 # Content-Security-Policy through Django's own middleware: our pages and the admin load scripts and styles

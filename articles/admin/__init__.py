@@ -1,5 +1,5 @@
-"""The editorial desk: stories, captions, bylines, corrections, redirects, sections, routing rules, authors and
-fronts.
+"""The editorial desk: stories, captions, bylines, corrections, redirects, sections, routing rules, authors,
+fronts and the API's keys.
 
 Roles are the Reporters and Editors groups (migration 0005). Every path that changes a story's status
 or what readers see of it (the change form and its inlines, a revert or recovery, bulk actions, the import
@@ -9,4 +9,4 @@ and a save made after someone else's is merged with it three ways or refused wit
 so a second concurrent save cannot overwrite the first.
 """
 
-from . import authors, fronts, importing, photos, previews, stories, topics, wire  # noqa: F401 (importing them registers their admins)
+from . import apikeys, authors, fronts, importing, photos, previews, stories, topics, wire  # noqa: F401 (importing them registers their admins)
