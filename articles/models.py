@@ -32,7 +32,7 @@ class SectionManager(models.Manager):
 
 # The first parts of public URLs that are not sections' (articles/urls.py matches them before `<section>/`): a
 # section with one of these slugs would be shadowed by them, or shadow their pages.
-RESERVED_SLUGS = frozenset({"authors", "feed", "search", "topics"})
+RESERVED_SLUGS = frozenset({"api", "authors", "feed", "search", "topics"})
 
 
 def not_reserved(slug):
@@ -162,6 +162,16 @@ class ArticleQuerySet(models.QuerySet):
         asked (a kept card never asks)."""
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
         return self.annotate(lead=Subquery(lead.values(json=caption_as_json())[:1], output_field=JSONField()))
+
+    def for_ninjs(self):
+        """What the API's ninjs (articles/api/ninjs.py) shows of each story, read for a whole page of stories in
+        a constant number of queries: the section with the story, its topics as one string (with_topics()), then
+        the captions with their photos, the bylines with their authors, and the corrections, one query each."""
+        return (
+            self.select_related("section")
+            .with_topics()
+            .prefetch_related(captions_with_photos(), bylines_with_authors(), "corrections")
+        )
 
 
 # What with_lead_photo() reads of a story's lead caption and its photo: what cards show of them.

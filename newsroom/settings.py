@@ -125,6 +125,10 @@ TEMPLATES = [
 
 # The public site's name, in page titles, feeds, sitemaps and structured data.
 SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
+# The public site's address (https://news.example), for absolute links made without a request (the API's ninjs
+# sent by webhooks) and for the ninjs `uri` of stories, which must not depend on the host a request came in on.
+# Empty: taken from each request (and http://localhost without one).
+SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "").rstrip("/")
 
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
