@@ -42,7 +42,6 @@ from .models import (
     Article,
     Delivery,
     Subscriber,
-    captions_with_photos,
     publication_state,
 )
 
@@ -204,10 +203,8 @@ def event_for(before, state, digest, corrections):
 
 
 def for_announcing(articles):
-    """Stories with what their ninjs and the comparison read, in a few queries for a whole batch."""
-    return articles.select_related("section").prefetch_related(
-        captions_with_photos(), "bylines__author", "story_topics__topic", "corrections"
-    )
+    """Stories with what their ninjs (and so the comparison) reads, in a few queries for a whole batch."""
+    return articles.for_ninjs()
 
 
 def digest_of(ninjs):
@@ -437,7 +434,8 @@ def checked_address(host, port):
         for address in addresses:
             if kind := not_public(address):
                 shown = address if address == host else f"{host} resolves to {address}"
-                raise Refused(f"{shown}, a {kind} address: webhooks go only to public addresses.")
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise Refused(f"{shown}, {article} {kind} address: webhooks go only to public addresses.")
     return addresses[0]
 
 
@@ -450,7 +448,7 @@ def not_public(address):
             return not_public(str(embedded))
         if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64: an IPv4 address inside
             return not_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")
     return None if ip.is_global else "non-public"
