@@ -29,6 +29,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import checks
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
@@ -54,6 +55,20 @@ RELEASE_POLL = 0.5  # seconds between two looks for embargoes that lifted
 # ninjs fields that change on every save, whether or not readers see a difference: not part of the digest.
 VOLATILE = {"versioncreated", "version"}
 USER_AGENT = "Newsroom-Webhooks/1.0"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_private_targets(app_configs, **kwargs):
+    if settings.WEBHOOKS_ALLOW_PRIVATE and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "DJANGO_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may be sent to this network's own addresses, "
+                "over plain http://.",
+                hint="Turn it off in production; it is for tests and development (docs/webhooks.md).",
+                id="newsroom.W001",
+            )
+        ]
+    return []
 
 
 # Which change fires which event.
@@ -135,7 +150,14 @@ def announce(ids):
             if state == State.PUBLIC:
                 body = story(article)
                 digest, corrections = digest_of(body), len(article.corrections.all())
-            event = event_for(record, state, digest, corrections)
+            if (
+                record.digest == ""
+                and record.state == State.PUBLIC == state
+                and article.updated_at <= record.updated_at
+            ):
+                event = None  # public before webhooks (seeded by migration 0024) and not saved since: as announced
+            else:
+                event = event_for(record, state, digest, corrections)
             release_at = article.published_at if state == State.SCHEDULED else None
             if (event, state, digest, corrections, release_at) == (
                 None,
@@ -224,14 +246,26 @@ def release_due():
     return announce(ids) if ids else []
 
 
+def adopt_seeded():
+    """Take the digests of the stories that were public before webhooks (migration 0024 could not), announcing
+    only those changed since: then a save after the deploy that changes nothing fires nothing. Returns whether
+    any were left."""
+    ids = list(Announcement.objects.filter(state=State.PUBLIC, digest="").values_list("story_id", flat=True)[:BATCH])
+    announce(ids)
+    return bool(ids)
+
+
 def watch_embargoes():
     """A thread in each worker process (started by ArticlesConfig.ready): embargoes that lift are announced
-    within RELEASE_POLL seconds, though nothing is saved then."""
+    within RELEASE_POLL seconds, though nothing is saved then; after the first deploy, the stories already public
+    are adopted (adopt_seeded), a batch at a time."""
 
     def watch():
+        seeded = True
         while True:
             try:
                 release_due()
+                seeded = seeded and adopt_seeded()
             except DatabaseError:  # not migrated yet, the database restarting, SQLite's lock: next time
                 log.warning("could not look for embargoes that lifted", exc_info=True)
                 connection.close()  # this thread's own

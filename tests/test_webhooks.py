@@ -387,3 +387,61 @@ def test_the_delivery_log_reads_in_constant_queries(editor_client, make_article,
     assert page.content.decode().count("More ") >= 10
     assert len(many) == len(few)
     assert other.deliveries.count() == 6
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_first_deploy_announces_nothing_already_out_but_embargoes_still_lift(receiver):
+    """Migration 0024 records the stories already public, scheduled or withdrawn as announced."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("articles", "0022_byline_author_statistics")])
+    try:
+        apps = executor.loader.project_state([("articles", "0022_byline_author_statistics")]).apps
+        OldArticle, OldSection = apps.get_model("articles", "Article"), apps.get_model("articles", "Section")
+        section = OldSection.objects.create(slug="harbour", name="Harbour", order=100)
+        now = timezone.now()
+        stories = {
+            status: OldArticle.objects.create(
+                headline=f"{status} story", slug=f"{status}-story", section=section, body="Text.", **fields
+            ).pk
+            for status, fields in {
+                "public": {"status": "published", "published_at": now - timedelta(days=1)},
+                "scheduled": {"status": "published", "published_at": now + timedelta(hours=1)},
+                "withdrawn": {"status": "withdrawn", "published_at": now - timedelta(days=2)},
+                "draft": {"status": "draft"},
+            }.items()
+        }
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+    records = dict(Announcement.objects.values_list("story_id", "state"))
+    assert records == {
+        stories["public"]: "public",
+        stories["scheduled"]: "scheduled",
+        stories["withdrawn"]: "withdrawn",
+    }
+    Subscriber.objects.create(name="Partner", url=receiver.url, events=Subscriber.Event.values)
+    with committing():
+        assert webhooks.announce(stories.values()) == []
+        assert webhooks.adopt_seeded() is False  # taken by announce() already: nothing left for the workers
+    assert Announcement.objects.get(story_id=stories["public"]).digest != ""
+    with committing():
+        Article.objects.get(pk=stories["public"]).save()  # a save after the deploy that changes nothing
+    Article.objects.filter(pk=stories["scheduled"]).update(published_at=timezone.now() - timedelta(seconds=1))
+    Announcement.objects.filter(story_id=stories["scheduled"]).update(release_at=timezone.now())
+    with committing():
+        assert webhooks.release_due() == [(stories["scheduled"], "published")]
+    assert receiver.events() == ["published"]
+
+
+def test_check_deploy_warns_when_private_targets_are_allowed_in_production(settings):
+    from django.core.checks import run_checks
+
+    settings.DEBUG = False
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    assert "newsroom.W001" in [message.id for message in run_checks(include_deployment_checks=True)]
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    assert "newsroom.W001" not in [message.id for message in run_checks(include_deployment_checks=True)]

@@ -38,8 +38,8 @@ def revoke(apps, schema_editor):
 def seed(apps, schema_editor):
     """Stories published, scheduled or withdrawn before webhooks existed count as announced: the first deploy
     fires nothing for them (an embargo lifting later still fires "published"). Their ninjs's digest is not known
-    here (the serializer is today's code, not this migration's): the first change to such a story after the
-    deploy fires "updated", even a save that changed nothing."""
+    here (the serializer is today's code, not this migration's): the workers take it afterwards
+    (webhooks.adopt_seeded), and until then a story not saved since this migration counts as announced."""
     Article = apps.get_model("articles", "Article")
     Announcement = apps.get_model("articles", "Announcement")
     now = django.utils.timezone.now()
