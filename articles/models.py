@@ -1154,6 +1154,7 @@ class Delivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"  # an attempt under way, claimed by one worker
         DELIVERED = "delivered", "Delivered"
         RETRYING = "retrying", "Failed, will retry"
         GAVE_UP = "gave_up", "Gave up"

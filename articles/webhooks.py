@@ -52,6 +52,8 @@ Event = Subscriber.Event
 State = Announcement.State
 BATCH = 500  # stories announced by one task: a large import enqueues one task per BATCH, not one per story
 RELEASE_POLL = 0.5  # seconds between two looks for embargoes that lifted
+LOST_AFTER = timedelta(minutes=10)  # a delivery attempt under way this long has lost its worker
+LOST_POLL = 60  # seconds between two looks for them
 # ninjs fields that change on every save, whether or not readers see a difference: not part of the digest.
 VOLATILE = {"versioncreated", "version"}
 USER_AGENT = "Newsroom-Webhooks/1.0"
@@ -261,11 +263,14 @@ def watch_embargoes():
     are adopted (adopt_seeded), a batch at a time."""
 
     def watch():
-        seeded = True
+        seeded, looked_for_lost = True, 0.0
         while True:
             try:
                 release_due()
                 seeded = seeded and adopt_seeded()
+                if time.monotonic() - looked_for_lost > LOST_POLL:
+                    looked_for_lost = time.monotonic()
+                    recover_lost_deliveries()
             except DatabaseError:  # not migrated yet, the database restarting, SQLite's lock: next time
                 log.warning("could not look for embargoes that lifted", exc_info=True)
                 connection.close()  # this thread's own
@@ -305,23 +310,29 @@ def backoff(attempts):
 
 @task
 def deliver(delivery_id):
-    """One attempt at a delivery; a failure queues the next one (same delivery id) or gives up."""
-    delivery = Delivery.objects.select_related("subscriber").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status not in (Delivery.Status.PENDING, Delivery.Status.RETRYING):
-        return "nothing to send"
+    """One attempt at a delivery, claimed (SENDING) so that no other worker sends it meanwhile; a failure queues
+    the next one (same delivery id) or gives up."""
+    waiting = Delivery.objects.filter(pk=delivery_id, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING])
+    delivery = waiting.select_related("subscriber").first()
+    if delivery is None:
+        return "nothing to send"  # delivered, given up, or being sent by another worker
     subscriber = delivery.subscriber
-    mine = Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts, status=delivery.status)
     now = timezone.now()
     if not subscriber.active:
-        mine.update(status=Delivery.Status.GAVE_UP, error="Not sent: the subscriber is paused.", next_attempt_at=None)
+        waiting.update(
+            status=Delivery.Status.GAVE_UP, error="Not sent: the subscriber is paused.", next_attempt_at=None
+        )
         return "paused"
-    if not mine.update(attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=None):
-        return "sent by another worker"  # this attempt was claimed already
-    mine = Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts + 1)
+    claimed = waiting.filter(attempts=delivery.attempts).update(
+        status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=None
+    )
+    if not claimed:
+        return "sent by another worker"
     delivery.attempts += 1
+    mine = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING, attempts=delivery.attempts)
     try:
         code = post(subscriber, delivery)
-    except (Refused, OSError, http.client.HTTPException) as exc:
+    except (ValueError, OSError, http.client.HTTPException) as exc:  # Refused is a ValueError
         code, error = None, describe(exc)
     else:
         error = "" if 200 <= code < 300 else f"The receiver answered {code}."
@@ -330,6 +341,19 @@ def deliver(delivery_id):
         Subscriber.objects.filter(pk=subscriber.pk, failing_since__isnull=False).update(failing_since=None)
         return "delivered"
     return failed(delivery, mine, code, error, now)
+
+
+def recover_lost_deliveries():
+    """Attempts whose worker stopped while sending (killed, its machine restarted) are tried again: an attempt
+    lasts at most a few timeouts, so one SENDING for LOST_AFTER is lost. Each worker's watcher looks every
+    minute; the conditional update sends each once."""
+    lost = Delivery.objects.filter(status=Delivery.Status.SENDING, last_attempt_at__lt=timezone.now() - LOST_AFTER)
+    for pk, attempts in lost.values_list("pk", "attempts")[:BATCH]:
+        again = Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING, attempts=attempts).update(
+            status=Delivery.Status.RETRYING, error="The worker sending it stopped before it finished."
+        )
+        if again:
+            deliver.enqueue(pk)
 
 
 def failed(delivery, mine, code, error, now):

@@ -445,3 +445,36 @@ def test_check_deploy_warns_when_private_targets_are_allowed_in_production(setti
     assert "newsroom.W001" in [message.id for message in run_checks(include_deployment_checks=True)]
     settings.WEBHOOKS_ALLOW_PRIVATE = False
     assert "newsroom.W001" not in [message.id for message in run_checks(include_deployment_checks=True)]
+
+
+@pytest.mark.django_db
+def test_a_delivery_queued_twice_is_sent_once(make_article, receiver, subscriber):
+    with committing():
+        make_article("Sent Once")
+    delivery = Delivery.objects.get()
+    with committing():
+        webhooks.send([delivery.pk])  # the task run again once it has delivered
+    assert len(receiver.requests) == 1
+    # Still to send, and queued twice: the first task to claim it sends it.
+    Delivery.objects.update(status="pending", attempts=0)
+    with committing():
+        webhooks.send([delivery.pk, delivery.pk])
+    assert len(receiver.requests) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
+@pytest.mark.django_db
+def test_a_delivery_whose_worker_stopped_while_sending_is_sent_again(make_article, receiver, subscriber):
+    with committing():
+        make_article("Worker Killed")
+    # As a worker killed in the middle of the POST leaves it, a while ago.
+    Delivery.objects.update(status="sending", last_attempt_at=timezone.now() - timedelta(minutes=11))
+    receiver.requests.clear()
+    with committing():
+        webhooks.recover_lost_deliveries()
+        webhooks.recover_lost_deliveries()  # another worker's watcher
+    [again] = receiver.requests
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert again.delivery == str(delivery.delivery_id)

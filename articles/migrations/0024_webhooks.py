@@ -162,6 +162,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         choices=[
                             ("pending", "Pending"),
+                            ("sending", "Sending"),
                             ("delivered", "Delivered"),
                             ("retrying", "Failed, will retry"),
                             ("gave_up", "Gave up"),
