@@ -166,4 +166,4 @@ class DeliveryAdmin(admin.ModelAdmin):
             shown = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
         except ValueError:
             shown = delivery.payload
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", shown)
+        return format_html("<pre>{}</pre>", shown)
