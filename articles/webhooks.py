@@ -253,7 +253,8 @@ def adopt_seeded():
     only those changed since: then a save after the deploy that changes nothing fires nothing. Returns whether
     any were left."""
     ids = list(Announcement.objects.filter(state=State.PUBLIC, digest="").values_list("story_id", flat=True)[:BATCH])
-    announce(ids)
+    if ids:  # not a transaction for nothing: on SQLite each takes the write lock
+        announce(ids)
     return bool(ids)
 
 
@@ -408,9 +409,9 @@ def post(subscriber, delivery):
     url = urlsplit(subscriber.url)
     check_scheme(url.scheme)
     port = url.port or (443 if url.scheme == "https" else 80)
-    address = checked_address(url.hostname, port)
+    addresses = checked_addresses(url.hostname, port)
     cls = PinnedHTTPSConnection if url.scheme == "https" else PinnedHTTPConnection
-    conn = cls(url.hostname, port, address=address, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS)
+    conn = cls(url.hostname, port, addresses=addresses, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS)
     body = delivery.payload.encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -428,27 +429,38 @@ def post(subscriber, delivery):
         conn.close()
 
 
-class PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to `address` (checked), sending the URL's host name in the Host header."""
+def connect_to(addresses, port, timeout):
+    """A connection to the first of these (checked) addresses that answers."""
+    error = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
-    def __init__(self, host, port, *, address, **kwargs):
+
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked `addresses`, sending the URL's host name in the Host header."""
+
+    def __init__(self, host, port, *, addresses, **kwargs):
         super().__init__(host, port, **kwargs)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self):
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = connect_to(self.addresses, self.port, self.timeout)
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Connects to `address` (checked), with the URL's host name in the Host header, SNI and the certificate's
+    """Connects to the checked `addresses`, with the URL's host name in the Host header, SNI and the certificate's
     check."""
 
-    def __init__(self, host, port, *, address, **kwargs):
+    def __init__(self, host, port, *, addresses, **kwargs):
         super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self):
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = connect_to(self.addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -469,7 +481,7 @@ def check_url(value):
         port = url.port or (443 if url.scheme == "https" else 80)
     except ValueError:
         raise Refused("The port is not a number from 1 to 65535.") from None
-    checked_address(url.hostname, port)
+    checked_addresses(url.hostname, port)
 
 
 def check_scheme(scheme):
@@ -478,9 +490,9 @@ def check_scheme(scheme):
     raise Refused("The URL must start with https://.")
 
 
-def checked_address(host, port):
-    """The address to connect to for `host`: every address it resolves to must be public (one that is not could be
-    the one connected to next time); Refused otherwise."""
+def checked_addresses(host, port):
+    """The addresses to connect to for `host`, as it resolves now: every one must be public (one that is not could
+    be the one connected to next time); Refused otherwise."""
     if not host:
         raise Refused("The URL has no host.")
     try:
@@ -494,7 +506,7 @@ def checked_address(host, port):
                 shown = address if address == host else f"{host} resolves to {address}"
                 article = "an" if kind[0] in "aeiou" else "a"
                 raise Refused(f"{shown}, {article} {kind} address: webhooks go only to public addresses.")
-    return addresses[0]
+    return addresses
 
 
 def not_public(address):

@@ -478,3 +478,13 @@ def test_a_delivery_whose_worker_stopped_while_sending_is_sent_again(make_articl
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert again.delivery == str(delivery.delivery_id)
+
+
+@pytest.mark.django_db
+def test_a_delivery_connects_to_the_checked_address_with_the_urls_host_name(make_article, receiver, subscriber):
+    Subscriber.objects.filter(pk=subscriber.pk).update(url=f"http://localhost:{receiver.port}/hooks?from=newsroom")
+    with committing():
+        make_article("Host Header")
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"localhost:{receiver.port}"
+    assert request.path == "/hooks?from=newsroom"
