@@ -51,6 +51,7 @@ log = logging.getLogger("newsroom.webhooks")
 Event = Subscriber.Event
 State = Announcement.State
 BATCH = 500  # stories announced by one task: a large import enqueues one task per BATCH, not one per story
+LOCKED = 100  # stories compared in one transaction
 RELEASE_POLL = 0.5  # seconds between two looks for embargoes that lifted
 LOST_AFTER = timedelta(minutes=10)  # a delivery attempt under way this long has lost its worker
 LOST_POLL = 60  # seconds between two looks for them
@@ -129,10 +130,20 @@ def announce_stories(ids):
 
 def announce(ids):
     """Compare these stories with what was last announced of them, record what they are now, and queue a
-    delivery of each event it fires to each subscriber that wants it. Returns the events, [(story id, event)]."""
+    delivery of each event it fires to each subscriber that wants it. Returns the events, [(story id, event)].
+
+    LOCKED stories at a time, each their own transaction: their records stay locked (on SQLite, the database's
+    write lock is held) while their ninjs is made, some 2 ms a story."""
+    ids = sorted(set(ids))
+    fired = []
+    for start in range(0, len(ids), LOCKED):
+        fired += announce_locked(ids[start : start + LOCKED])
+    return fired
+
+
+def announce_locked(ids):
     from .api.ninjs import story, tombstone
 
-    ids = sorted(set(ids))
     now = timezone.now()
     fired, deliveries = [], []
     with transaction.atomic():
@@ -191,12 +202,27 @@ def announce(ids):
             record.state, record.digest, record.corrections, record.release_at = state, digest, corrections, release_at
             record.updated_at = now
             changed.append(record)
-        fields = ["state", "digest", "corrections", "release_at", "sequence", "updated_at"]
-        Announcement.objects.bulk_update(changed, fields)
+        record_all(changed)
         if deliveries:
             sent = Delivery.objects.bulk_create(deliveries)
             transaction.on_commit(lambda: send([delivery.pk for delivery in sent]))
     return fired
+
+
+def record_all(records):
+    """Write the records' new state in one statement run for each (bulk_update's CASE over 500 rows took 3 s)."""
+    if not records:
+        return
+    fields = ["state", "digest", "corrections", "release_at", "sequence", "updated_at"]
+    table, quote = Announcement._meta.db_table, connection.ops.quote_name
+    columns = ", ".join(f"{quote(name)} = %s" for name in fields)
+    fields_of = {name: Announcement._meta.get_field(name) for name in fields}
+    rows = [
+        [fields_of[name].get_db_prep_save(getattr(record, name), connection) for name in fields] + [record.story_id]
+        for record in records
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {quote(table)} SET {columns} WHERE {quote('story_id')} = %s", rows)
 
 
 def state_of(status, published_at, now=None):
