@@ -488,3 +488,23 @@ def test_a_delivery_connects_to_the_checked_address_with_the_urls_host_name(make
     [request] = receiver.requests
     assert request.headers["Host"] == f"localhost:{receiver.port}"
     assert request.path == "/hooks?from=newsroom"
+
+
+@pytest.mark.django_db
+def test_an_import_announces_each_story_once_in_batches(receiver, subscriber, tmp_path, section):
+    from django.core.management import call_command
+
+    from bench import corpus
+
+    dump = tmp_path / "dump.txt"
+    with open(dump, "w", encoding="utf-8", newline="") as out:
+        corpus.write(out, 230)  # more than a transaction's 100
+    with committing():
+        call_command("import_dump", str(dump), "--status", "published", "--section", section.slug, stdout=None)
+    published = set(Article.objects.published().values_list("pk", flat=True))
+    assert len(published) == 230
+    assert sorted(receiver.events()) == ["published"] * 230
+    assert {int(r.json()["altids"][0]["value"]) for r in receiver.requests} == published
+    with committing():  # the same dump again: nothing changes, nothing fires
+        call_command("import_dump", str(dump), "--status", "published", "--section", section.slug, stdout=None)
+    assert len(receiver.requests) == 230
