@@ -508,3 +508,24 @@ def test_an_import_announces_each_story_once_in_batches(receiver, subscriber, tm
     with committing():  # the same dump again: nothing changes, nothing fires
         call_command("import_dump", str(dump), "--status", "published", "--section", section.slug, stdout=None)
     assert len(receiver.requests) == 230
+
+
+@pytest.mark.django_db
+def test_an_editor_changes_a_subscribers_events_and_a_bad_url_loses_nothing(editor_client, subscriber, settings):
+    from tests.admin_forms import read_form
+
+    url = reverse("admin:articles_subscriber_change", args=[subscriber.pk])
+    data = read_form(editor_client.get(url).content.decode(), "subscriber_form")
+    assert data["url"] == subscriber.url
+    response = editor_client.post(url, {**data, "events": ["corrected", "published"]})
+    assert response.status_code == 302
+    subscriber.refresh_from_db()
+    assert subscriber.events == ["published", "corrected"]
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    response = editor_client.post(url, {**data, "name": "Renamed", "events": []})
+    form = response.context["adminform"].form
+    assert set(form.errors) == {"url", "events"}
+    assert form["name"].value() == "Renamed"  # shown again as typed
+    subscriber.refresh_from_db()
+    assert (subscriber.name, subscriber.events) == ("Partner app", ["published", "corrected"])
