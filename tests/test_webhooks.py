@@ -529,3 +529,15 @@ def test_an_editor_changes_a_subscribers_events_and_a_bad_url_loses_nothing(edit
     assert form["name"].value() == "Renamed"  # shown again as typed
     subscriber.refresh_from_db()
     assert (subscriber.name, subscriber.events) == ("Partner app", ["published", "corrected"])
+
+
+@pytest.mark.django_db
+def test_the_delivery_log_is_searched_by_headline_story_or_delivery_id(editor_client, make_article, subscriber):
+    with committing():
+        story = make_article("Searchable Harbour Story")
+    delivery = Delivery.objects.get()
+    for term in ("harbour", str(story.pk), str(delivery.delivery_id)):
+        page = editor_client.get(DELIVERIES, {"q": term})
+        assert page.status_code == 200
+        assert "Searchable Harbour Story" in page.content.decode(), term
+    assert "Searchable Harbour Story" not in editor_client.get(DELIVERIES, {"q": "nothing"}).content.decode()
