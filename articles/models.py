@@ -1149,8 +1149,33 @@ class Announcement(models.Model):
         return f"story {self.story_id}: {self.state}"
 
 
+class Notice(models.Model):
+    """One change to a story as subscribers are told of it (or an editor's test ping): its event and the body
+    sent, kept once however many subscribers it goes to."""
+
+    PING = "ping"
+    EVENTS = [*Subscriber.Event.choices, (PING, "Test ping")]
+
+    event = models.CharField(max_length=10, choices=EVENTS)
+    story_id = models.BigIntegerField(null=True, blank=True)
+    headline = models.CharField(max_length=300, blank=True)  # for the log, the story being possibly gone
+    change = models.PositiveIntegerField(null=True, blank=True)  # the story's Announcement.sequence
+    payload = models.TextField()  # the body, as sent on every attempt to every subscriber
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One notice per change, whatever runs twice (pings have neither, and are never the same).
+            models.UniqueConstraint(fields=["story_id", "change"], name="notice_once_per_change"),
+        ]
+
+    def __str__(self):
+        story = f" of story {self.story_id}" if self.story_id else ""
+        return f"{self.get_event_display()}{story}"
+
+
 class Delivery(models.Model):
-    """One event sent (or being sent) to one subscriber: the log editors read in the admin."""
+    """One notice sent (or being sent) to one subscriber: the log editors read in the admin."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -1159,16 +1184,9 @@ class Delivery(models.Model):
         RETRYING = "retrying", "Failed, will retry"
         GAVE_UP = "gave_up", "Gave up"
 
-    PING = "ping"
-    EVENTS = [*Subscriber.Event.choices, (PING, "Test ping")]
-
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=10, choices=EVENTS)
-    story_id = models.BigIntegerField(null=True, blank=True)
-    headline = models.CharField(max_length=300, blank=True)  # for the log, the story being possibly gone
-    change = models.PositiveIntegerField(null=True, blank=True)  # the story's Announcement.sequence
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    payload = models.TextField()  # the body, as sent on every attempt
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     response_code = models.PositiveIntegerField(null=True, blank=True)
@@ -1182,9 +1200,12 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             # At most once per change per subscriber, whatever runs twice.
-            models.UniqueConstraint(fields=["subscriber", "story_id", "change"], name="delivery_once_per_change"),
+            models.UniqueConstraint(fields=["subscriber", "notice"], name="delivery_once_per_change"),
         ]
-        indexes = [models.Index(fields=["subscriber", "-created_at"], name="delivery_log")]
+        indexes = [
+            models.Index(fields=["subscriber", "-created_at"], name="delivery_log"),
+            models.Index(fields=["status", "last_attempt_at"], name="delivery_status"),
+        ]
 
     def __str__(self):
-        return f"{self.get_event_display()} → {self.subscriber}"
+        return f"{self.notice} → {self.subscriber}"

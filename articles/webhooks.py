@@ -42,6 +42,7 @@ from .models import (
     Announcement,
     Article,
     Delivery,
+    Notice,
     Subscriber,
     publication_state,
 )
@@ -145,7 +146,7 @@ def announce_locked(ids):
     from .api.ninjs import story, tombstone
 
     now = timezone.now()
-    fired, deliveries = [], []
+    fired, notices = [], []
     with transaction.atomic():
         present = Article.objects.filter(pk__in=ids).values_list("pk", "status", "published_at")
         seen = [pk for pk, status, published_at in present if state_of(status, published_at, now) != State.HIDDEN]
@@ -183,27 +184,25 @@ def announce_locked(ids):
             if event:
                 record.sequence += 1
                 fired.append((pk, event))
-                if event in (Event.WITHDRAWN, Event.DELETED):
-                    body = tombstone(article) if article else record.farewell or {"uri": f"story:{pk}"}
-                payload = body if isinstance(body, str) else as_body(body)
-                headline = article.headline if article else ""
-                deliveries += [
-                    Delivery(
-                        subscriber=subscriber,
+                wanting = [subscriber for subscriber in subscribers if event in subscriber.events]
+                if wanting:
+                    if event in (Event.WITHDRAWN, Event.DELETED):
+                        body = tombstone(article) if article else record.farewell or {"uri": f"story:{pk}"}
+                    notice = Notice(
                         event=event,
                         story_id=pk,
-                        headline=headline[:300],
+                        headline=(article.headline if article else "")[:300],
                         change=record.sequence,
-                        payload=payload,
+                        payload=body if isinstance(body, str) else as_body(body),
                     )
-                    for subscriber in subscribers
-                    if event in subscriber.events
-                ]
+                    notices.append((notice, wanting))
             record.state, record.digest, record.corrections, record.release_at = state, digest, corrections, release_at
             record.updated_at = now
             changed.append(record)
         record_all(changed)
-        if deliveries:
+        if notices:
+            Notice.objects.bulk_create([notice for notice, _ in notices])
+            deliveries = [Delivery(subscriber=s, notice=notice) for notice, wanting in notices for s in wanting]
             sent = Delivery.objects.bulk_create(deliveries)
             transaction.on_commit(lambda: send([delivery.pk for delivery in sent]))
     return fired
@@ -318,8 +317,9 @@ def send(delivery_ids):
 
 def ping(subscriber):
     """Queue a test delivery to the subscriber, once the transaction commits."""
-    payload = {"event": Delivery.PING, "subscriber": subscriber.name, "sent_at": timezone.now()}
-    delivery = Delivery.objects.create(subscriber=subscriber, event=Delivery.PING, payload=as_body(payload))
+    payload = {"event": Notice.PING, "subscriber": subscriber.name, "sent_at": timezone.now()}
+    notice = Notice.objects.create(event=Notice.PING, payload=as_body(payload))
+    delivery = Delivery.objects.create(subscriber=subscriber, notice=notice)
     transaction.on_commit(lambda: send([delivery.pk]))
     return delivery
 
@@ -340,7 +340,7 @@ def deliver(delivery_id):
     """One attempt at a delivery, claimed (SENDING) so that no other worker sends it meanwhile; a failure queues
     the next one (same delivery id) or gives up."""
     waiting = Delivery.objects.filter(pk=delivery_id, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING])
-    delivery = waiting.select_related("subscriber").first()
+    delivery = waiting.select_related("subscriber", "notice").first()
     if delivery is None:
         return "nothing to send"  # delivered, given up, or being sent by another worker
     subscriber = delivery.subscriber
@@ -361,6 +361,9 @@ def deliver(delivery_id):
         code = post(subscriber, delivery)
     except (ValueError, OSError, http.client.HTTPException) as exc:  # Refused is a ValueError
         code, error = None, describe(exc)
+    except Exception as exc:  # noqa: BLE001 -- whatever it was, this attempt failed: retried, logged, not stuck
+        log.exception("delivery %s failed unexpectedly", delivery.delivery_id)
+        code, error = None, f"Failed in the worker: {exc!r}"
     else:
         error = "" if 200 <= code < 300 else f"The receiver answered {code}."
     if not error:
@@ -374,12 +377,16 @@ def recover_lost_deliveries():
     """Attempts whose worker stopped while sending (killed, its machine restarted) are tried again: an attempt
     lasts at most a few timeouts, so one SENDING for LOST_AFTER is lost. Each worker's watcher looks every
     minute; the conditional update sends each once."""
-    lost = Delivery.objects.filter(status=Delivery.Status.SENDING, last_attempt_at__lt=timezone.now() - LOST_AFTER)
-    for pk, attempts in lost.values_list("pk", "attempts")[:BATCH]:
+    now = timezone.now()
+    lost = Delivery.objects.filter(status=Delivery.Status.SENDING, last_attempt_at__lt=now - LOST_AFTER)
+    day_old = now - timedelta(hours=settings.WEBHOOKS_PAUSE_AFTER_HOURS)
+    for pk, attempts, created_at in lost.values_list("pk", "attempts", "created_at")[:BATCH]:
+        error = "The worker sending it stopped before it finished."
+        status = Delivery.Status.GAVE_UP if created_at <= day_old else Delivery.Status.RETRYING
         again = Delivery.objects.filter(pk=pk, status=Delivery.Status.SENDING, attempts=attempts).update(
-            status=Delivery.Status.RETRYING, error="The worker sending it stopped before it finished."
+            status=status, error=error
         )
-        if again:
+        if again and status == Delivery.Status.RETRYING:
             deliver.enqueue(pk)
 
 
@@ -438,11 +445,11 @@ def post(subscriber, delivery):
     addresses = checked_addresses(url.hostname, port)
     cls = PinnedHTTPSConnection if url.scheme == "https" else PinnedHTTPConnection
     conn = cls(url.hostname, port, addresses=addresses, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS)
-    body = delivery.payload.encode()
+    body = delivery.notice.payload.encode()
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
-        "X-Newsroom-Event": delivery.event,
+        "X-Newsroom-Event": delivery.notice.event,
         "X-Newsroom-Delivery": str(delivery.delivery_id),
         "X-Newsroom-Signature": signature(subscriber.secret, int(time.time()), body),
     }

@@ -541,3 +541,18 @@ def test_the_delivery_log_is_searched_by_headline_story_or_delivery_id(editor_cl
         assert page.status_code == 200
         assert "Searchable Harbour Story" in page.content.decode(), term
     assert "Searchable Harbour Story" not in editor_client.get(DELIVERIES, {"q": "nothing"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_change_is_kept_once_however_many_subscribers_it_goes_to(make_article, receiver, subscriber):
+    from articles.models import Notice
+
+    for n in range(2):
+        Subscriber.objects.create(name=f"Partner {n}", url=receiver.url, events=["published"])
+    Subscriber.objects.create(name="Withdrawals only", url=receiver.url, events=["withdrawn"])
+    with committing():
+        make_article("Fanned Out")
+    requests = receiver.wait_for(3)
+    assert len(requests) == 3 and len({request.delivery for request in requests}) == 3
+    assert len({request.body for request in requests}) == 1
+    assert Notice.objects.count() == 1 and Delivery.objects.count() == 3

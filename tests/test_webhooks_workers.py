@@ -52,7 +52,7 @@ import json
 from articles.models import Article, Delivery
 print(json.dumps({
     "published": sorted(Article.objects.published().values_list("pk", flat=True)),
-    "deliveries": list(Delivery.objects.values_list("story_id", "event", "status")),
+    "deliveries": list(Delivery.objects.values_list("notice__story_id", "notice__event", "status")),
 }))
 """
 

@@ -121,9 +121,9 @@ class SubscriberAdmin(BusyAwareAdmin):
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "subscriber", "event", "story", "status", "response_code", "attempts", "tried_at"]
-    list_filter = ["status", "event", "subscriber"]
-    list_select_related = ["subscriber"]
-    search_fields = ["headline", "=story_id", "=delivery_id"]
+    list_filter = ["status", ("notice__event", admin.ChoicesFieldListFilter), "subscriber"]
+    list_select_related = ["subscriber", "notice"]
+    search_fields = ["notice__headline", "=notice__story_id", "=delivery_id"]
     date_hierarchy = "created_at"
     fields = [
         "subscriber",
@@ -141,6 +141,11 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        # The list reads no payloads (a story's ninjs each); a delivery's own page shows it.
+        return queryset if request.resolver_match.url_name.endswith("_change") else queryset.defer("notice__payload")
+
     def has_add_permission(self, request):
         return False
 
@@ -150,11 +155,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Event", ordering="notice__event")
+    def event(self, delivery):
+        return delivery.notice.get_event_display()
+
     @admin.display(description="Story")
     def story(self, delivery):
-        if delivery.story_id is None:
+        notice = delivery.notice
+        if notice.story_id is None:
             return "—"
-        return f"{delivery.headline} (id {delivery.story_id})" if delivery.headline else f"id {delivery.story_id}"
+        return f"{notice.headline} (id {notice.story_id})" if notice.headline else f"id {notice.story_id}"
 
     @admin.display(description="Last tried", ordering="last_attempt_at")
     def tried_at(self, delivery):
@@ -163,7 +173,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="Payload (as sent)")
     def payload_shown(self, delivery):
         try:
-            shown = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
+            shown = json.dumps(json.loads(delivery.notice.payload), indent=2, ensure_ascii=False)
         except ValueError:
-            shown = delivery.payload
+            shown = delivery.notice.payload
         return format_html("<pre>{}</pre>", shown)

@@ -98,6 +98,34 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name="Notice",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published"),
+                            ("updated", "Updated"),
+                            ("corrected", "Corrected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("deleted", "Deleted"),
+                            ("ping", "Test ping"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("story_id", models.BigIntegerField(blank=True, null=True)),
+                ("headline", models.CharField(blank=True, max_length=300)),
+                ("change", models.PositiveIntegerField(blank=True, null=True)),
+                ("payload", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+            ],
+            options={
+                "constraints": [models.UniqueConstraint(fields=("story_id", "change"), name="notice_once_per_change")],
+            },
+        ),
+        migrations.CreateModel(
             name="Subscriber",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
@@ -138,25 +166,7 @@ class Migration(migrations.Migration):
             name="Delivery",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "event",
-                    models.CharField(
-                        choices=[
-                            ("published", "Published"),
-                            ("updated", "Updated"),
-                            ("corrected", "Corrected"),
-                            ("withdrawn", "Withdrawn"),
-                            ("deleted", "Deleted"),
-                            ("ping", "Test ping"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("story_id", models.BigIntegerField(blank=True, null=True)),
-                ("headline", models.CharField(blank=True, max_length=300)),
-                ("change", models.PositiveIntegerField(blank=True, null=True)),
                 ("delivery_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ("payload", models.TextField()),
                 (
                     "status",
                     models.CharField(
@@ -178,6 +188,12 @@ class Migration(migrations.Migration):
                 ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
                 ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
                 (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="articles.notice"
+                    ),
+                ),
+                (
                     "subscriber",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="articles.subscriber"
@@ -187,11 +203,12 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name_plural": "deliveries",
                 "ordering": ["-created_at", "-pk"],
-                "indexes": [models.Index(fields=["subscriber", "-created_at"], name="delivery_log")],
+                "indexes": [
+                    models.Index(fields=["subscriber", "-created_at"], name="delivery_log"),
+                    models.Index(fields=["status", "last_attempt_at"], name="delivery_status"),
+                ],
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("subscriber", "story_id", "change"), name="delivery_once_per_change"
-                    )
+                    models.UniqueConstraint(fields=("subscriber", "notice"), name="delivery_once_per_change")
                 ],
             },
         ),
