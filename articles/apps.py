@@ -25,8 +25,10 @@ class ArticlesConfig(AppConfig):
         Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, int(settings.PHOTO_MAX_MEGAPIXELS * 1_000_000))
         if sys.argv[1:2] == ["db_worker"]:  # a worker: import jobs whose worker was killed are its to resume
             from .tasks import sweep_lost_jobs
+            from .webhooks import watch_embargoes
 
             sweep_lost_jobs()
+            watch_embargoes()  # and embargoes that lift are its to announce
 
 
 def install_search(using, apps=global_apps, **kwargs):

@@ -29,6 +29,7 @@ from .dump import KB, MB, Limits, parse
 from .importer import ImportAborted, ImportCollided, Importer, ImportFailed, Outcome
 from .models import Article
 from .pagecache import stories_changed
+from .webhooks import stories_touched
 
 log = logging.getLogger("newsroom.import")
 ANALYZE_AFTER = 1000  # stories written by one run
@@ -102,6 +103,7 @@ def import_run(
         # Committed by now (unless a caller's own transaction is still open: the bump then waits for it).
         # Bulk writes send no signals, so nothing else tells the page cache.
         stories_changed([*outcome.created_ids, *outcome.updated_ids])
+        stories_touched([*outcome.created_ids, *outcome.updated_ids])  # webhooks: in batches, by the workers
         if outcome.created + outcome.updated >= ANALYZE_AFTER:
             refresh_planner_statistics()
     log.info(

@@ -2,6 +2,7 @@ import hashlib
 import os
 import secrets
 import socket
+import uuid
 from datetime import timedelta
 
 import reversion
@@ -31,7 +32,7 @@ class SectionManager(models.Manager):
 
 # The first parts of public URLs that are not sections' (articles/urls.py matches them before `<section>/`): a
 # section with one of these slugs would be shadowed by them, or shadow their pages.
-RESERVED_SLUGS = frozenset({"authors", "feed", "search", "topics"})
+RESERVED_SLUGS = frozenset({"api", "authors", "feed", "search", "topics"})
 
 
 def not_reserved(slug):
@@ -158,6 +159,16 @@ class ArticleQuerySet(models.QuerySet):
         asked (a kept card never asks)."""
         lead = Caption.objects.filter(article=OuterRef("pk")).order_by("-is_lead", "order", "pk")
         return self.annotate(lead=Subquery(lead.values(json=caption_as_json())[:1], output_field=JSONField()))
+
+    def for_ninjs(self):
+        """What the API's ninjs (articles/api/ninjs.py) shows of each story, read for a whole page of stories in
+        a constant number of queries: the section with the story, its topics as one string (with_topics()), then
+        the captions with their photos, the bylines with their authors, and the corrections, one query each."""
+        return (
+            self.select_related("section")
+            .with_topics()
+            .prefetch_related(captions_with_photos(), bylines_with_authors(), "corrections")
+        )
 
 
 # What with_lead_photo() reads of a story's lead caption and its photo: what cards show of them.
@@ -1156,3 +1167,136 @@ class APIKey(models.Model):
         key = f"{self.KEY_START}{self.prefix}_{secrets.token_urlsafe(32)}"
         self.hashed = hash_api_key(key)
         return key
+
+
+# Webhooks: subscribers told when stories change (articles/webhooks.py says which change fires which event).
+
+
+def new_webhook_secret():
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class Subscriber(models.Model):
+    """A partner's receiver of webhooks: a URL POSTed a story's ninjs when one of its events happens."""
+
+    class Event(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        UPDATED = "updated", "Updated"
+        CORRECTED = "corrected", "Corrected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        DELETED = "deleted", "Deleted"
+
+    name = LineField(max_length=100, help_text="Who receives it, e.g. “Partner app”.")
+    url = models.URLField("URL", max_length=500, help_text="Where deliveries are POSTed: https:// to a public address.")
+    # Kept readable (the HMAC needs it) and shown to editors, who give it to the receiver; "New secret" replaces it.
+    secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    events = models.JSONField(default=list, help_text="What the receiver is told of.")
+    active = models.BooleanField(default=True, help_text="Paused subscribers are sent nothing.")
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paused_reason = models.TextField(blank=True, editable=False)
+    # The first failure since the last delivery that succeeded: a day of failures pauses the subscriber.
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "webhook subscriber"
+
+    def __str__(self):
+        return self.name
+
+    def wants(self, event):
+        return self.active and event in self.events
+
+
+class Announcement(models.Model):
+    """What subscribers were last told of a story (or, before it was ever public, what it is now): each change
+    is announced by comparing the story with this, so a no-op save, a task run twice or two workers racing
+    announce nothing more. Not a foreign key: a deleted story's record stays, and says it was deleted."""
+
+    class State(models.TextChoices):
+        HIDDEN = "hidden", "Not public"  # a draft, in review, or never announced
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLIC = "public", "Public"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        DELETED = "deleted", "Deleted"
+
+    story_id = models.BigIntegerField(primary_key=True)
+    state = models.CharField(max_length=10, choices=State, default=State.HIDDEN)
+    release_at = models.DateTimeField(null=True, blank=True)  # a scheduled story's embargo
+    digest = models.CharField(max_length=64, blank=True)  # of its ninjs, as last announced ("": not known)
+    corrections = models.PositiveIntegerField(default=0)
+    sequence = models.PositiveIntegerField(default=0)  # the number of events announced: each a change
+    farewell = models.TextField(blank=True)  # a story being deleted: its tombstone, read before it went
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "release_at"], name="announcement_release")]
+
+    def __str__(self):
+        return f"story {self.story_id}: {self.state}"
+
+
+class Notice(models.Model):
+    """One change to a story as subscribers are told of it (or an editor's test ping): its event and the body
+    sent, kept once however many subscribers it goes to."""
+
+    PING = "ping"
+    EVENTS = [*Subscriber.Event.choices, (PING, "Test ping")]
+
+    event = models.CharField(max_length=10, choices=EVENTS)
+    story_id = models.BigIntegerField(null=True, blank=True)
+    headline = models.CharField(max_length=300, blank=True)  # for the log, the story being possibly gone
+    change = models.PositiveIntegerField(null=True, blank=True)  # the story's Announcement.sequence
+    payload = models.TextField()  # the body, as sent on every attempt to every subscriber
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One notice per change, whatever runs twice (pings have neither, and are never the same).
+            models.UniqueConstraint(fields=["story_id", "change"], name="notice_once_per_change"),
+        ]
+
+    def __str__(self):
+        story = f" of story {self.story_id}" if self.story_id else ""
+        return f"{self.get_event_display()}{story}"
+
+
+class Delivery(models.Model):
+    """One notice sent (or being sent) to one subscriber: the log editors read in the admin."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"  # an attempt under way, claimed by one worker
+        DELIVERED = "delivered", "Delivered"
+        RETRYING = "retrying", "Failed, will retry"
+        GAVE_UP = "gave_up", "Gave up"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # At most once per change per subscriber, whatever runs twice.
+            models.UniqueConstraint(fields=["subscriber", "notice"], name="delivery_once_per_change"),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "-created_at"], name="delivery_log"),
+            models.Index(fields=["status", "last_attempt_at"], name="delivery_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.notice} → {self.subscriber}"

@@ -4,6 +4,8 @@ A story's state before a change is read once, in pre_save and pre_delete, from t
 revision's instance says nothing of what it replaces): the page cache is told what went stale
 (pagecache.content_changed), and a published story whose URL changed leaves a redirect behind.
 Code that writes without signals (the importer's bulk writes) calls pagecache.stories_changed itself.
+Every change to a story, or to what its ninjs shows (captions, photos, bylines, authors, topics, corrections), is
+also announced to webhook subscribers once it commits (webhooks.stories_touched), which decides what fires.
 """
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -27,6 +29,7 @@ from .models import (
     story_path,
 )
 from .pagecache import FrontState, StoryState, content_changed, front_states, story_states
+from .webhooks import stories_touched, story_leaving
 
 
 def remember_story(sender, instance, **kwargs):
@@ -36,6 +39,7 @@ def remember_story(sender, instance, **kwargs):
 def story_saved(sender, instance, raw, **kwargs):
     before = getattr(instance, "_states_before", [])
     content_changed([*before, StoryState(*(getattr(instance, name) for name in StoryState._fields))])
+    stories_touched([instance.pk])
     if before and not raw:
         redirect_old_url(instance, before[0])
 
@@ -54,17 +58,25 @@ def redirect_old_url(article, before):
     Redirect.objects.filter(old_path=new_url).delete()
 
 
+def story_leaving_for_good(sender, instance, **kwargs):
+    story_leaving(instance)
+
+
 def story_deleted(sender, instance, **kwargs):
     content_changed(getattr(instance, "_states_before", []))
+    stories_touched([instance.pk])
 
 
 def caption_or_correction_changed(sender, instance, **kwargs):
     content_changed(story_states(Article.objects.filter(pk=instance.article_id)))
+    stories_touched([instance.article_id])
 
 
 def photo_changed(sender, instance, **kwargs):
     authors = Author.objects.filter(photo=instance.pk).values_list("slug", flat=True)
-    content_changed(story_states(Article.objects.filter(captions__photo=instance.pk)), authors=list(authors))
+    stories = story_states(Article.objects.filter(captions__photo=instance.pk))
+    content_changed(stories, authors=list(authors))
+    stories_touched(story.pk for story in stories)
 
 
 def remember_author(sender, instance, **kwargs):
@@ -75,7 +87,9 @@ def remember_author(sender, instance, **kwargs):
 def author_changed(sender, instance, **kwargs):
     """Their page (under the slug before and after), and their stories' pages, which show their name."""
     slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
-    content_changed(story_states(Article.objects.by_author(instance.pk)), authors=slugs)
+    stories = story_states(Article.objects.by_author(instance.pk))
+    content_changed(stories, authors=slugs)
+    stories_touched(story.pk for story in stories)
 
 
 def author_link_changed(sender, instance, **kwargs):
@@ -108,7 +122,9 @@ def remember_topic(sender, instance, **kwargs):
 def topic_changed(sender, instance, **kwargs):
     """Its page (under the slug before and after), and its stories' pages, which list their topics."""
     slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
-    content_changed(story_states(Article.objects.on_topic(instance.pk)), topics=slugs)
+    stories = story_states(Article.objects.on_topic(instance.pk))
+    content_changed(stories, topics=slugs)
+    stories_touched(story.pk for story in stories)
 
 
 def restore_topic_link(sender, instance, raw, **kwargs):
@@ -123,6 +139,7 @@ def section_changed(sender, instance, **kwargs):
 def connect():
     pre_save.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-save")
     pre_delete.connect(remember_story, sender=Article, dispatch_uid="articles-story-before-delete")
+    pre_delete.connect(story_leaving_for_good, sender=Article, dispatch_uid="articles-story-leaving")
     post_save.connect(story_saved, sender=Article, dispatch_uid="articles-story-saved")
     post_delete.connect(story_deleted, sender=Article, dispatch_uid="articles-story-deleted")
     for model in (Caption, Correction, Byline, StoryTopic):

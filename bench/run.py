@@ -6,6 +6,7 @@
     python -m bench.run --only busy-desk --quick   # one scenario alone (here the busy desk, N = 1,000)
     python -m bench.run --only pages --quick       # the pages under load alone, on both databases
     python -m bench.run --only queue --sizes 10000 # the admin's import through the queue alone, N = 10,000
+    python -m bench.run --only webhooks --quick    # webhook fan-out alone: 100 subscribers told of a publish
     python -m bench.photo_bombs         # the photo bomb corpus alone (run in every profile)
 
 Machines here are shared and noisy, so every figure is reported as a ratio to a baseline taken in the same
@@ -33,6 +34,7 @@ from bench.limits import bench_limits
 from bench.pages import bench_pages, probe
 from bench.photo_bombs import bench_photo_bombs
 from bench.queue import bench_queue
+from bench.webhooks import bench_webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -359,10 +361,11 @@ def main(argv=None):
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite, postgres or both (comma-separated)")
     parser.add_argument(
         "--only",
-        choices=["busy-desk", "pages", "queue"],
+        choices=["busy-desk", "pages", "queue", "webhooks"],
         help="only this scenario: busy-desk (readers on story pages while an editor saves, bench/busy_desk.py), "
-        "pages (each page under load beside the baselines, bench/pages.py) or queue (the admin's import "
-        "through the queue while readers read, bench/queue.py)",
+        "pages (each page under load beside the baselines, bench/pages.py), queue (the admin's import "
+        "through the queue while readers read, bench/queue.py) or webhooks (100 subscribers told of a publish, "
+        "bench/webhooks.py)",
     )
     parser.add_argument(
         "--sizes",
@@ -413,6 +416,10 @@ def main(argv=None):
                     "cpu": bench_cpu(table, kind, pages_n, env),
                     "load": bench_load(table, kind, pages_n, env, seconds),
                 }
+                continue
+            if options.only in (None, "webhooks"):  # on a database of its own, in every profile: some 20 s
+                report.setdefault(kind, {})["webhooks"] = bench_webhooks(table, kind, fresh_database(kind, workdir))
+            if options.only == "webhooks":
                 continue
             if options.only in (None, "queue"):
                 for n in sizes:  # each on fresh databases of its own

@@ -128,6 +128,10 @@ TEMPLATES = [
 
 # The public site's name, in page titles, feeds, sitemaps and structured data.
 SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
+# The public site's address (https://news.example), for absolute links made without a request (the API's ninjs
+# sent by webhooks) and for the ninjs `uri` of stories, which must not depend on the host a request came in on.
+# Empty: taken from each request (and http://localhost without one).
+SITE_URL = os.environ.get("NEWSROOM_SITE_URL", "").rstrip("/")
 
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
@@ -237,6 +241,18 @@ IMPORT_MAX_UPLOAD_MB = env_int("DJANGO_IMPORT_MAX_UPLOAD_MB", 100)
 IMPORT_JOB_HEARTBEAT_SECONDS = env_int("DJANGO_IMPORT_JOB_HEARTBEAT_SECONDS", 5)
 IMPORT_JOB_STALE_SECONDS = env_int("DJANGO_IMPORT_JOB_STALE_SECONDS", 60)
 IMPORT_JOB_LOST_RETRIES = env_int("DJANGO_IMPORT_JOB_LOST_RETRIES", 2)
+
+# Webhooks (articles/webhooks.py, docs/webhooks.md): deliveries go only to https:// URLs on public addresses,
+# checked when an editor saves a subscriber and again on the address each delivery connects to.
+# WEBHOOKS_ALLOW_PRIVATE (for tests and development; never in production) allows loopback and private addresses
+# and http://. A delivery waits WEBHOOKS_TIMEOUT_SECONDS for an answer; a failed one is tried again after
+# WEBHOOKS_RETRY_SECONDS, doubled each time up to WEBHOOKS_RETRY_MAX_SECONDS; a subscriber whose deliveries have
+# failed for WEBHOOKS_PAUSE_AFTER_HOURS is paused (and a delivery that old is given up).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("DJANGO_WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("DJANGO_WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_RETRY_SECONDS = env_int("DJANGO_WEBHOOKS_RETRY_SECONDS", 30)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("DJANGO_WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_PAUSE_AFTER_HOURS = env_int("DJANGO_WEBHOOKS_PAUSE_AFTER_HOURS", 24)
 
 # The wire drop folder (`manage.py ingest_watch`, articles/wire.py): a dump is complete once it has not changed for
 # this many seconds (an uploader that writes under a temporary name and renames is taken at once), and its new

@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", include("articles.api.urls")),
     path("", include("articles.urls")),
 ]
 

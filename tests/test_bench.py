@@ -69,3 +69,6 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path):
     for readers in [queue["admin"]["idle"], queue["admin"]["during"], queue["import_dump"]["during"]]:
         assert readers["requests"] > 0 and readers["errors"] == 0, readers
     assert "queue, sqlite, N=50: readers' p99, admin import" in figures
+    # Webhook fan-out (bench/webhooks.py): an editor's publish told to 100 subscribers by the workers.
+    assert results["sqlite"]["webhooks"]["received"] == 100, results["sqlite"]["webhooks"]
+    assert "webhooks, sqlite: 100 subscribers told of a publish" in figures

@@ -9,4 +9,4 @@ and a save made after someone else's is merged with it three ways or refused wit
 so a second concurrent save cannot overwrite the first.
 """
 
-from . import apikeys, authors, fronts, importing, photos, previews, stories, topics, wire  # noqa: F401 (importing them registers their admins)
+from . import apikeys, authors, fronts, importing, photos, previews, stories, topics, webhooks, wire  # noqa: F401 (importing them registers their admins)

@@ -1,0 +1,307 @@
+"""The read API: published stories in ninjs (ninjs.py), as plain Django views.
+
+Plain views rather than Django REST framework or django-ninja: the ninjs is a dict built by hand either way
+(neither library knows ninjs), and plain views go through what the HTML pages already have (the page cache
+and its invalidation, ETags and 304s from ConditionalGetMiddleware, Last-Modified), at the speed of a page.
+
+Everything starts from Article.objects.published(): drafts, stories in review and embargoed stories answer
+404 exactly as a story that never existed. A withdrawn story answers 410 Gone with its tombstone.
+"""
+
+from datetime import datetime, time, timedelta
+from functools import wraps
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core import signing
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import http_date, urlencode
+from django.views.decorators.http import condition
+
+from .. import search
+from ..models import Article, Author, Redirect, Section, Topic
+from ..pagecache import sections_for
+from ..views import last_change
+from . import ninjs, openapi
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+LISTING_PARAMETERS = {"section", "topic", "author", "since", "until", "updated_since", "q", "cursor", "page_size"}
+SCHEMA_FILE = Path(__file__).parent / "schemas" / "ninjs-schema_2.2.json"
+CURSOR_SALT = "articles.api.cursor"
+
+
+class ApiError(Exception):
+    """A request the API answers with a JSON error: its status, what is wrong, and the parameter at fault."""
+
+    def __init__(self, status, message, parameter=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.parameter = parameter
+
+
+def json_response(data, status=200):
+    """JSON in UTF-8, Arabic as it is (not \\u-escaped). no-cache, as the pages: a client may keep an answer but
+    must ask again (and get a 304) before using it, so a withdrawn story is never served from its cache."""
+    response = JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def error_response(status, message, parameter=None):
+    error = {"status": status, "message": message}
+    if parameter:
+        error["parameter"] = parameter
+    return json_response({"error": error}, status=status)
+
+
+def api_view(view):
+    """A read-only API view: GET and HEAD only, and ApiError answered as JSON."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = error_response(405, f"{request.method} is not allowed: the API is read-only.")
+            response["Allow"] = "GET, HEAD"
+            return response
+        try:
+            return view(request, *args, **kwargs)
+        except ApiError as error:
+            return error_response(error.status, error.message, error.parameter)
+
+    return answer
+
+
+@api_view
+def index(request):
+    """Where everything is."""
+
+    def link(name):
+        return request.build_absolute_uri(reverse(f"api:{name}"))
+
+    return json_response(
+        {
+            "version": "v1",
+            "format": ninjs.STANDARD,
+            "links": {
+                "stories": link("stories"),
+                "lookup": link("lookup"),
+                "openapi": link("openapi"),
+                "docs": link("docs"),
+                "ninjs_schema": link("ninjs-schema"),
+            },
+        }
+    )
+
+
+@api_view
+def story(request, pk):
+    """A published story by id; a withdrawn one's tombstone (410); anything else 404."""
+    article = Article.objects.published().for_ninjs().filter(pk=pk).first()
+    if article is None:
+        return gone(request, Article.objects.withdrawn().filter(pk=pk).first())
+    return story_response(request, article)
+
+
+def story_response(request, article):
+    response = json_response(ninjs.story(article, request))
+    response["Last-Modified"] = http_date(ninjs.changed_at(article).timestamp())
+    return response
+
+
+def gone(request, withdrawn):
+    """The tombstone of a withdrawn story, with 410 Gone, as its page answers; else the same 404 for a draft, a
+    story in review or under embargo as for one that never existed."""
+    if withdrawn is None:
+        raise ApiError(404, "No published story here.")
+    return json_response(ninjs.tombstone(withdrawn, request), status=410)
+
+
+@api_view
+def lookup(request):
+    """A story by its public URL (absolute, or its path), as its page would answer: an old URL that redirects
+    finds the story it redirects to; a withdrawn story's URL, its tombstone (410)."""
+    url = one(request.GET, "url")
+    if not url:
+        raise ApiError(400, "Give a story's public URL or path, e.g. ?url=/world/2026/12/03/floods/.", "url")
+    try:
+        match = resolve(unquote(urlsplit(url).path))
+    except Resolver404:
+        match = None
+    if match is None or match.view_name != "articles:detail":
+        raise ApiError(404, "No story at this URL.")
+    slug = match.kwargs["slug"]
+    stories = Article.objects.published().for_ninjs()
+    # As the story page: a published story with this slug is the one (its page redirects any other URL to it).
+    article = stories.filter(slug=slug).first()
+    moved = None
+    if article is None:
+        moved = Redirect.objects.filter(old_path=reverse("articles:detail", kwargs=match.kwargs)).first()
+        article = moved and stories.filter(pk=moved.article_id).first()
+    if article is None:
+        withdrawn = Article.objects.withdrawn()
+        return gone(
+            request, withdrawn.filter(slug=slug).first() or (moved and withdrawn.filter(pk=moved.article_id).first())
+        )
+    response = story_response(request, article)
+    response["Content-Location"] = reverse("api:story", kwargs={"pk": article.pk})
+    return response
+
+
+@api_view
+@condition(last_modified_func=last_change)
+def stories(request):
+    """Published stories, newest first (id breaking ties), filtered, a page at a time by cursor."""
+    query = request.GET
+    unknown = sorted(set(query) - LISTING_PARAMETERS)
+    if unknown:
+        raise ApiError(
+            400, f"Unknown parameter; the listing takes {', '.join(sorted(LISTING_PARAMETERS))}.", unknown[0]
+        )
+    found = filtered(request, Article.objects.published())
+    size = page_size(query)
+    if token := one(query, "cursor"):
+        published_at, pk = read_cursor(token)
+        # published_at <= the cursor's as well: the range the listing index is walked from (not an OR to filter).
+        found = found.filter(Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)).filter(
+            published_at__lte=published_at
+        )
+    # The page's ids from the listing index alone, then those stories with what ninjs shows.
+    ids = list(found.newest_first().values_list("pk", flat=True)[: size + 1])
+    page = sorted(
+        Article.objects.for_ninjs().filter(pk__in=ids[:size]),
+        key=lambda story: (story.published_at, story.pk),
+        reverse=True,
+    )
+    following = None
+    if len(ids) > size and page:
+        params = {name: value for name, value in query.items() if name != "cursor"}
+        params["cursor"] = make_cursor(page[-1])
+        following = request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
+    return json_response(
+        {"items": [ninjs.story(article, request) for article in page], "page_size": size, "next": following}
+    )
+
+
+def filtered(request, found):
+    """The listing's stories narrowed by its filters, each checked: a bad value is an ApiError naming it."""
+    query = request.GET
+    if slug := one(query, "section"):
+        section = next((s for s in sections_for(request) if s.slug == slug), None)
+        if section is None:
+            section = Section.objects.filter(slug=slug).first()  # created a moment ago
+        if section is None:
+            raise ApiError(400, f"No section “{slug}”.", "section")
+        found = found.in_section(section)
+    if slug := one(query, "topic"):
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is None:
+            raise ApiError(400, f"No topic “{slug}”.", "topic")
+        found = found.on_topic(topic)
+    if slug := one(query, "author"):
+        author = Author.objects.filter(slug=slug).first()
+        if author is None:
+            raise ApiError(400, f"No author “{slug}”.", "author")
+        found = found.by_author(author)
+    since, until = moment(query, "since"), moment(query, "until", end_of_day=True)
+    if since and until and since > until:
+        raise ApiError(400, "since is after until.", "since")
+    if since:
+        found = found.filter(published_at__gte=since)
+    if until:
+        found = found.filter(published_at__lt=until)
+    if updated := moment(query, "updated_since"):
+        found = found.filter(updated_at__gte=updated)
+    if "q" in query:
+        # The site's search (articles/search): its newest matches (at most SEARCH_RANKED_MATCHES), with the
+        # filters above, listed newest first like the rest of the listing.
+        results = search.Results(found, one(query, "q"))
+        found = found.filter(pk__in=[pk for pk, _ in results.newest()[: results.limit]])
+    return found
+
+
+def one(query, name):
+    """A parameter given once (or not at all: None)."""
+    values = query.getlist(name)
+    if len(values) > 1:
+        raise ApiError(400, "Give this parameter once.", name)
+    return values[0].strip() if values else None
+
+
+def moment(query, name, end_of_day=False):
+    """A date (2026-12-03, the whole day in the newsroom's time zone) or a date-time (2026-12-03T09:30:00Z;
+    without an offset, in the newsroom's time zone), or None. `end_of_day`: a date means the end of that day."""
+    value = one(query, name)
+    if not value:
+        return None
+    try:
+        when = parse_datetime(value)
+        day = None if when else parse_date(value)
+    except ValueError:
+        when = day = None
+    if day is not None:
+        when = datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
+    if when is None:
+        raise ApiError(
+            400,
+            f"“{value}” is not a date or a date-time (ISO 8601: 2026-12-03 or 2026-12-03T09:30:00Z; "
+            "write a + in an offset as %2B).",
+            name,
+        )
+    return timezone.make_aware(when) if timezone.is_naive(when) else when
+
+
+def page_size(query):
+    value = one(query, "page_size")
+    if value is None:
+        return PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise ApiError(400, f"“{value}” is not a number from 1 to {MAX_PAGE_SIZE}.", "page_size")
+    return int(value)
+
+
+def make_cursor(article):
+    """An opaque, signed token of where a page ended: the last story's (published_at, id)."""
+    return signing.dumps([article.published_at.isoformat(), article.pk], salt=CURSOR_SALT, compress=True)
+
+
+def read_cursor(token):
+    try:
+        published_at, pk = signing.loads(token, salt=CURSOR_SALT)
+        published_at = datetime.fromisoformat(published_at)
+        if not isinstance(pk, int):
+            raise ValueError(pk)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise ApiError(400, "Not a cursor this API gave (use the listing's `next` link as it is).", "cursor") from None
+    return published_at, pk
+
+
+@api_view
+def openapi_document(request):
+    return json_response(openapi.document(request))
+
+
+@api_view
+def docs(request):
+    """The OpenAPI document as a page of the site."""
+    return render(request, "api/docs.html", {"api": openapi.document(request)})
+
+
+@api_view
+def ninjs_schema(request):
+    """The IPTC ninjs 2.2 schema the stories follow, as the OpenAPI document refers to it."""
+    response = HttpResponse(SCHEMA_FILE.read_bytes(), content_type="application/schema+json")
+    patch_cache_control(response, public=True, max_age=24 * 3600)
+    return response
+
+
+@api_view
+def not_found(request, *args, **kwargs):
+    raise ApiError(404, "No such endpoint: see the index at " + request.build_absolute_uri(reverse("api:index")))
