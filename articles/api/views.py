@@ -242,8 +242,9 @@ def moment(query, name, end_of_day=False):
     if not value:
         return None
     try:
-        when = parse_datetime(value)
-        day = None if when else parse_date(value)
+        # A date first: Python reads one as a date-time too (its midnight).
+        day = parse_date(value)
+        when = None if day else parse_datetime(value)
     except ValueError:
         when = day = None
     if day is not None:
