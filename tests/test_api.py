@@ -120,7 +120,7 @@ def test_unknown_addresses_answer_json(client):
 def test_lookup_by_path_or_absolute_url(client, published_article):
     path = published_article.get_absolute_url()
 
-    for url in [path, f"https://news.example{path}", f"http://testserver{path}?utm_source=x"]:
+    for url in [path, path.lstrip("/"), f"https://news.example{path}", f"http://testserver{path}?utm_source=x"]:
         response = client.get(f"{STORIES}lookup/", {"url": url})
         assert response.status_code == 200
         assert response["Content-Location"] == story_url(published_article)
@@ -249,6 +249,7 @@ def desk(make_article, make_author):
         ("q=floods", ["Summit Floods Brussels", "Floods Hit the Coast", "Old Floods Return"]),
         ("q=floods&section=world&topic=weather", ["Floods Hit the Coast", "Old Floods Return"]),
         ("q=nothingmatchesthis", []),
+        ("q=&section=europe", ["Summit Floods Brussels"]),  # no words: no search
     ],
 )
 def test_filters_combine(client, desk, query, expected):

@@ -132,7 +132,7 @@ def lookup(request):
     if not url:
         raise ApiError(400, "Give a story's public URL or path, e.g. ?url=/world/2026/12/03/floods/.", "url")
     try:
-        match = resolve(unquote(urlsplit(url).path))
+        match = resolve("/" + unquote(urlsplit(url).path).lstrip("/"))
     except Resolver404:
         match = None
     if match is None or match.view_name != "articles:detail":
@@ -219,10 +219,10 @@ def filtered(request, found):
         found = found.filter(published_at__lt=until)
     if updated := moment(query, "updated_since"):
         found = found.filter(updated_at__gte=updated)
-    if "q" in query:
+    if words := one(query, "q"):
         # The site's search (articles/search): its newest matches (at most SEARCH_RANKED_MATCHES), with the
         # filters above, listed newest first like the rest of the listing.
-        results = search.Results(found, one(query, "q"))
+        results = search.Results(found, words)
         found = found.filter(pk__in=[pk for pk, _ in results.newest()[: results.limit]])
     return found
 
