@@ -116,7 +116,8 @@ def api_urls(article):
     if total > PAGE_SIZE:
         last = -(-total // PAGE_SIZE)
         before_last_page = stories[(last - 1) * PAGE_SIZE - 1]
-        pages[f"api listing page {last}"] = f"{reverse('api:stories')}?cursor={make_cursor(before_last_page)}"
+        cursor = make_cursor(before_last_page.published_at, before_last_page.pk)
+        pages[f"api listing page {last}"] = f"{reverse('api:stories')}?cursor={cursor}"
     return pages
 
 
