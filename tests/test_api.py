@@ -179,15 +179,17 @@ def test_the_cursor_walks_every_story_once_in_order(client, many_articles, make_
     Article.objects.filter(pk__in=[s.pk for s in stories[8:14]]).update(published_at=tied)  # ties across pages
     expected = list(Article.objects.published().newest_first().values_list("pk", flat=True))
 
-    seen, url, pages = [], f"{STORIES}?page_size=5", 0
-    while url:
-        data = read_listing(client, url)
-        assert data["page_size"] == 5
-        seen += [int(item["altids"][0]["value"]) for item in data["items"]]
-        url, pages = data["next"], pages + 1
+    # The whole listing (its compiled queries), and filtered (the queryset's).
+    for start in [f"{STORIES}?page_size=5", f"{STORIES}?page_size=5&section=world&since=2000-01-01"]:
+        seen, url, pages = [], start, 0
+        while url:
+            data = read_listing(client, url)
+            assert data["page_size"] == 5
+            seen += [int(item["altids"][0]["value"]) for item in data["items"]]
+            url, pages = data["next"], pages + 1
 
-    assert seen == expected
-    assert pages == 5
+        assert seen == expected, start
+        assert pages == 5, start
 
 
 def test_a_bad_or_tampered_cursor_is_refused(client, many_articles):
