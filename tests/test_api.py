@@ -376,3 +376,18 @@ def test_an_embargo_lifting_shows_the_story_without_a_save(client, make_article)
 
     assert read_story(client, story_url(story))["headlines"][0]["value"] == "Results Announced"
     assert headlines(read_listing(client, STORIES)) == ["Results Announced"]
+
+
+def test_the_listing_answers_304_until_a_story_in_it_changes(client, many_articles):
+    stories = many_articles(3)
+    first = client.get(STORIES)
+
+    assert client.get(STORIES, headers={"if-none-match": first["ETag"]}).status_code == 304
+    assert client.get(f"{STORIES}?page_size=2", headers={"if-none-match": first["ETag"]}).status_code == 200
+    story = Article.objects.get(pk=stories[1].pk)
+    story.standfirst = "Now with a standfirst."
+    story.save()
+    changed = client.get(STORIES, headers={"if-none-match": first["ETag"]})
+    assert changed.status_code == 200
+    assert "Now with a standfirst." in changed.content.decode()
+    assert changed["ETag"] != first["ETag"]

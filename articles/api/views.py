@@ -8,6 +8,7 @@ Everything starts from Article.objects.published(): drafts, stories in review an
 404 exactly as a story that never existed. A withdrawn story answers 410 Gone with its tombstone.
 """
 
+import hashlib
 import json
 from datetime import datetime, time, timedelta
 from functools import wraps
@@ -116,8 +117,8 @@ def story_response(request, pk):
     encoded = encoded_stories(request, [pk]).get(pk)
     if encoded is None:  # deleted a moment ago
         raise ApiError(404, "No published story here.")
-    text, changed_at = encoded
-    response = json_text_response(text)
+    text, changed_at, digest = encoded
+    response = json_text_response(text, etag=digest)
     response["Last-Modified"] = http_date(changed_at.timestamp())
     return response
 
@@ -131,16 +132,17 @@ KEPT_STORIES = 2000
 
 
 def encoded_stories(request, ids):
-    """{id: (its ninjs as JSON text, when it last changed)} of these published stories, made for those this process
-    has not kept under the current site version (with for_ninjs(): four queries, whatever their number)."""
+    """{id: (its ninjs as JSON text, when it last changed, a digest of the text)} of these published stories, made
+    for those this process has not kept under the current site version (with for_ninjs(): four queries, whatever
+    their number)."""
     # A memo of this version's stories, filled as they are asked for (and dropped with the version).
     kept = pagecache.kept(request, f"api-stories {ninjs.absolute(request, '/')}", dict)
     found = {pk: kept[pk] for pk in ids if pk in kept}
     if missing := [pk for pk in ids if pk not in found]:
-        made = {
-            article.pk: (encode(ninjs.story(article, request)), ninjs.changed_at(article))
-            for article in Article.objects.for_ninjs().filter(pk__in=missing)
-        }
+        made = {}
+        for article in Article.objects.for_ninjs().filter(pk__in=missing):
+            text = encode(ninjs.story(article, request))
+            made[article.pk] = (text, ninjs.changed_at(article), hashlib.md5(text.encode()).hexdigest())
         if len(kept) > KEPT_STORIES:
             kept.clear()
         kept.update(made)
@@ -152,10 +154,13 @@ def encode(data):
     return json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
 
 
-def json_text_response(text, status=200):
-    """json_response() of JSON already encoded."""
-    response = HttpResponse(text, status=status, content_type="application/json")
+def json_text_response(text, etag=None):
+    """json_response() of JSON already encoded; `etag` (a digest of what it shows) saves ConditionalGetMiddleware
+    hashing the whole text."""
+    response = HttpResponse(text, content_type="application/json")
     patch_cache_control(response, no_cache=True)
+    if etag:
+        response["ETag"] = f'"{etag}"'
     return response
 
 
@@ -226,8 +231,11 @@ def stories(request):
         params = {name: value for name, value in query.items() if name != "cursor"}
         params["cursor"] = make_cursor(*page[-1][::-1])
         following = request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
-    items = ", ".join(encoded[pk][0] for pk, _ in page if pk in encoded)  # but one deleted a moment ago
-    return json_text_response(f'{{"items": [{items}], "page_size": {size}, "next": {encode(following)}}}')
+    shown = [encoded[pk] for pk, _ in page if pk in encoded]  # but one deleted a moment ago
+    text = f'{{"items": [{", ".join(story[0] for story in shown)}], "page_size": {size}, "next": {encode(following)}}}'
+    # The ETag from the stories' digests, kept with them, rather than from the page (a third of its CPU).
+    etag = hashlib.md5(" ".join([*(story[2] for story in shown), str(size), str(following)]).encode())
+    return json_text_response(text, etag=etag.hexdigest())
 
 
 def after(stories, published_at, pk):
