@@ -215,11 +215,12 @@ def stories(request):
         )
     size = page_size(query)
     cursor = read_cursor(token) if (token := one(query, "cursor")) else None
+    # After a cursor, the stories published by its story's time (before now: it was listed).
+    at = min(timezone.now(), cursor[0]) if cursor else timezone.now()
     if set(query) <= {"cursor", "page_size"}:  # the whole listing, as most clients poll it: compiled
-        now = timezone.now()
-        rows = stories_after(now, *cursor, slice(0, size + 1)) if cursor else newest_stories(now, slice(0, size + 1))
+        rows = stories_after(at, *cursor, slice(0, size + 1)) if cursor else newest_stories(at, slice(0, size + 1))
     else:
-        found = filtered(request, Article.objects.published())
+        found = filtered(request, Article.objects.published(at=at))
         if cursor:
             found = after(found, *cursor)
         # The page's ids from the listing index alone, then those stories' ninjs.
@@ -239,11 +240,10 @@ def stories(request):
 
 
 def after(stories, published_at, pk):
-    """The stories after (older than) the one at (published_at, pk) in the listing's order."""
-    # published_at <= the cursor's as well: the range the listing index is walked from (not an OR to filter).
-    return stories.filter(published_at__lte=published_at).filter(
-        Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)
-    )
+    """The stories after (older than) the one at (published_at, pk) in the listing's order, among `stories`, which
+    are published at or before `published_at` (Article.objects.published(at=published_at)): the one bound the
+    listing index is walked from. With a second (published() now), SQLite walked from the one it picked, now's."""
+    return stories.filter(Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk))
 
 
 # Whether a story is published (its id, or nothing), compiled as the listing's pages below.
@@ -258,10 +258,8 @@ newest_stories = CompiledQuery(
     slice,
 )
 stories_after = CompiledQuery(
-    lambda now, published_at, pk, page: (
-        after(Article.objects.published(at=now), published_at, pk)
-        .newest_first()
-        .values_list("pk", "published_at")[page]
+    lambda at, published_at, pk, page: (
+        after(Article.objects.published(at=at), published_at, pk).newest_first().values_list("pk", "published_at")[page]
     ),
     datetime,
     datetime,
