@@ -152,7 +152,9 @@ def mean(runs):
     return {key: statistics.mean(run[key] for run in runs) for key in runs[0]}
 
 
-def bench_pages(env, seconds, cached_pages=("home", "article", "author", "topic", "feed", "search")):
+def bench_pages(
+    env, seconds, cached_pages=("home", "article", "author", "topic", "api story", "api listing", "feed", "search")
+):
     """Requests/s and latency of each page, uncached and (for cached_pages, those the corpus has) from the page
     cache, beside the trivial view measured before and after them by the same gunicorn, and the bare project
     measured before and after them all. Each page's "ratio" is to the trivial view, its "ratio_bare" to the

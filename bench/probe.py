@@ -97,10 +97,28 @@ def urls():
         },
         "article": article.get_absolute_url(),
         **owner_pages(),
+        **api_urls(article),
         "feed": reverse("articles:feed"),
         # Last: a slow page leaves requests queued in gunicorn after wrk stops, which would slow the next page.
         "search": reverse("articles:search") + "?q=ceasefire+negotiations",
     }
+
+
+def api_urls(article):
+    """The API's story (the article page's story) and its listing's first and last pages: the last asked for by the
+    cursor its previous page's `next` link carries (100,000 stories deep at N=100,000), walked to over the listing
+    index as the first is."""
+    from articles.api.views import PAGE_SIZE, make_cursor
+
+    stories = Article.objects.published().newest_first()
+    total = stories.count()
+    pages = {"api story": reverse("api:story", kwargs={"pk": article.pk}), "api listing": reverse("api:stories")}
+    if total > PAGE_SIZE:
+        last = -(-total // PAGE_SIZE)
+        before_last_page = stories[(last - 1) * PAGE_SIZE - 1]
+        cursor = make_cursor(before_last_page.published_at, before_last_page.pk)
+        pages[f"api listing page {last}"] = f"{reverse('api:stories')}?cursor={cursor}"
+    return pages
 
 
 def busy_desk_paths(stories=1000):

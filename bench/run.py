@@ -193,7 +193,7 @@ def bench_import(table, kind, n, env):
 def deep_page(name):
     """Page 14 of a section at N=1,000 is page 500 or the last at N=100,000: each is a deep page of its size (an
     author's last page likewise)."""
-    for listing in ["section", "author"]:
+    for listing in ["section", "author", "api listing"]:
         if name.startswith(f"{listing} page "):
             return f"deep {listing} page"
     return name
@@ -253,6 +253,11 @@ def bench_load(table, kind, n, env, seconds):
         "topic (cached)": 1 / 2,
         "feed (cached)": 1 / 2,
         "search (cached)": 1 / 2,
+        # The read API (issue 18).
+        "api story (uncached)": 1 / 4,
+        "api listing (uncached)": 1 / 4,
+        "api story (cached)": 1 / 2,
+        "api listing (cached)": 1 / 2,
     }
     for name, figures in results.items():
         target = targets.get(name)
@@ -285,7 +290,7 @@ def bench_load(table, kind, n, env, seconds):
         )
     for name, deep in results.items():
         listing = name.split(" page ")[0]
-        if name.startswith(("section page ", "author page ")):
+        if name.startswith(("section page ", "author page ", "api listing page ")):
             first = results[f"{listing} (uncached)"]
             slower = first["rps"] / deep["rps"]
             table.add(

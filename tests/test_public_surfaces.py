@@ -1,8 +1,9 @@
 """Drafts, stories in review, withdrawn and embargoed stories appear on no public surface.
 
 The test crawls the site from the home page, following every link it finds (pages, pagination, feeds,
-sitemaps, authors' and topics' pages), adds the URLs only robots and feed readers know, searches for every
-hidden story's words, and asks for each hidden story at its own URL.
+sitemaps, authors' and topics' pages, and the API's JSON: its listing, cursor pages, filters and stories), adds
+the URLs only robots, feed readers and API clients know, searches for every hidden story's words (on the site
+and in the API), and asks for each hidden story at its own URL, its API address and the API's lookup.
 """
 
 import re
@@ -17,8 +18,24 @@ from articles.models import Article, Caption, Correction, Front, FrontSlot, Phot
 
 from .conftest import write_bylines
 
-ENTRY_POINTS = ["/", "/robots.txt", "/sitemap.xml", "/news-sitemap.xml", "/feed/", "/feed/atom/", "/search/?q=story"]
-LINK = re.compile(r"""(?:href|src)="([^"]+)"|<loc>([^<]+)</loc>|<link>([^<]+)</link>|^Sitemap: (\S+)""", re.M)
+ENTRY_POINTS = [
+    "/",
+    "/robots.txt",
+    "/sitemap.xml",
+    "/news-sitemap.xml",
+    "/feed/",
+    "/feed/atom/",
+    "/search/?q=story",
+    "/api/v1/",
+    "/api/v1/stories/?page_size=10",
+    "/api/v1/stories/?q=story",
+]
+# Links in HTML and XML, and in the API's JSON (any absolute URL of the site in a string).
+LINK = re.compile(
+    r"""(?:href|src)="([^"]+)"|<loc>([^<]+)</loc>|<link>([^<]+)</link>|^Sitemap: (\S+)"""
+    r'|"(http://testserver/[^"]*)"',
+    re.M,
+)
 
 
 def crawl(client, also=()):
@@ -38,6 +55,8 @@ def crawl(client, also=()):
             parts = urlsplit(urljoin("http://testserver" + url, link))
             if parts.netloc != "testserver" or parts.path.startswith(("/static/", "/media/", "/admin/")):
                 continue
+            if parts.path == "/api/v1/stories/lookup/" and not parts.query:
+                continue  # the API's index links to its lookup, which needs a URL: asked with one below
             queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return pages
 
@@ -72,7 +91,17 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
             FrontSlot.objects.create(
                 front=front, article=story, order=order, pinned_until=timezone.now() + timedelta(days=1)
             )
-    pages = crawl(client, also=["/authors/secret-writer/", "/topics/secret-topic/"])
+    pages = crawl(
+        client,
+        also=[
+            "/authors/secret-writer/",
+            "/topics/secret-topic/",
+            "/api/v1/stories/?author=secret-writer",
+            f"/api/v1/stories/lookup/?url={published_article.get_absolute_url()}",
+            "/api/v1/stories/?topic=secret-topic&page_size=5",
+            f"/api/v1/stories/?section={published_article.section.slug}&since=2000-01-01&updated_since=2000-01-01",
+        ],
+    )
     for front in (pages["/"], pages[published_article.section.get_absolute_url()]):
         lead = front[front.index('<section class="front"') :]
         assert lead.index("card--lead") < lead.index(published_article.headline) < lead.index("card--top")
@@ -95,6 +124,11 @@ def test_hidden_stories_appear_on_no_public_surface(client, published_article, m
         ]:
             assert url in pages, url
     assert "/topics/secret-topic/" in pages and "secret-topic" not in pages["/sitemap-topics.xml"]
+    # The API: its listing's every page, and every published story at its API address.
+    api_pages = [url for url in pages if url.startswith("/api/v1/stories/?page_size=10")]
+    assert len(api_pages) == 3, api_pages  # 26 stories, 10 a page: the cursor's `next` links were followed
+    assert f"/api/v1/stories/{published_article.pk}/" in pages
+    assert '"items": []' in pages["/api/v1/stories/?author=secret-writer"]
     for article in hidden_stories:
         for url, body in pages.items():
             assert article.headline not in body, (article.status, url)
@@ -117,6 +151,10 @@ def test_search_never_finds_hidden_stories(client, hidden_stories):
         assert "No results" in search_results(client, q=article.headline, credit="Secret")
         for topic in article.story_topics.values_list("topic__slug", flat=True):
             assert "No results" in search_results(client, q=article.headline, topic=topic)
+            api = client.get("/api/v1/stories/", {"q": article.headline, "topic": topic, "since": "2000-01-01"})
+            assert api.json()["items"] == [], topic
+        for words in [article.headline, f"Caption of {article.headline}", "Secret Agency"]:
+            assert client.get("/api/v1/stories/", {"q": words}).json()["items"] == []
 
 
 @pytest.mark.django_db
@@ -126,3 +164,8 @@ def test_hidden_stories_are_not_served_at_their_own_url(client, hidden_stories):
         expected = 410 if article.status == Article.Status.WITHDRAWN else 404
         assert response.status_code == expected
         assert article.headline not in response.content.decode()
+        for api in [f"/api/v1/stories/{article.pk}/", f"/api/v1/stories/lookup/?url={article.get_absolute_url()}"]:
+            response = client.get(api)
+            assert response.status_code == expected, api
+            assert article.headline not in response.content.decode()
+            assert "Secret Agency" not in response.content.decode()

@@ -12,6 +12,8 @@ from articles.models import Article, Caption, Correction, Photo, Section, StoryT
 from .conftest import write_bylines
 
 STORY = "story"  # big_archive's story page, with AUTHORS authors and TOPICS topics
+API_STORY = "api-story"  # the same story in the API, by id
+API_LOOKUP = "api-lookup"  # and by its page's URL
 AUTHORS = 10
 TOPICS = 20
 # (cold, warm), measured on big_archive with the page cache off (articles/pagecache.py). Cold: the first
@@ -40,7 +42,25 @@ MAX_QUERIES = {
     "/sitemap-articles.xml": (2, 2),
     "/sitemap-authors.xml": (2, 2),
     "/news-sitemap.xml": (1, 1),
+    # The API (articles/api/views.py): a page of stories is its ids, then (cold) the stories with their section and
+    # topics, then their captions with photos, bylines with authors and corrections, one query each; warm, each
+    # story's ninjs is kept by the process for the site version.
+    API_STORY: (6, 2),
+    API_LOOKUP: (6, 2),
+    "/api/v1/stories/": (10, 2),
+    "/api/v1/stories/?page_size=100": (10, 2),
+    "/api/v1/stories/?section=world&topic=topic-0&author=writer-0&since=2000-01-01": (13, 4),
+    "/api/v1/stories/?q=paragraph&topic=topic-0": (13, 5),
 }
+
+
+def page_url(url, story):
+    """The URL of MAX_QUERIES's key: its story's URLs for STORY, API_STORY and API_LOOKUP."""
+    return {
+        STORY: story.get_absolute_url(),
+        API_STORY: f"/api/v1/stories/{story.pk}/",
+        API_LOOKUP: f"/api/v1/stories/lookup/?url={story.get_absolute_url()}",
+    }.get(url, url)
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +105,7 @@ def queries(client, url):
 @pytest.mark.django_db
 @pytest.mark.parametrize("url, limits", MAX_QUERIES.items())
 def test_each_page_needs_no_more_queries_than_measured(client, big_archive, url, limits):
-    url = big_archive.get_absolute_url() if url == STORY else url
+    url = page_url(url, big_archive)
     cold, warm = queries(client, url), queries(client, url)
     assert cold <= limits[0] and warm <= limits[1], (cold, warm)
 
@@ -112,6 +132,8 @@ def test_small_and_big_sites_need_the_same_queries(client, published_article, ma
     urls = ["/", "/world/", published_article.get_absolute_url(), "/search/?q=paragraph", "/feed/"]
     urls += [jane.get_absolute_url(), f"{jane.get_absolute_url()}feed/"]
     urls += [energy.get_absolute_url(), f"{energy.get_absolute_url()}feed/", "/search/?q=paragraph&topic=energy"]
+    urls += [page_url(API_STORY, published_article), page_url(API_LOOKUP, published_article)]
+    urls += ["/api/v1/stories/?page_size=100", "/api/v1/stories/?topic=energy&author=jane-reporter&q=paragraph"]
     small = [queries(client, url) for url in urls]
     for story in many_articles(80):
         write_bylines(story, jane, *[make_author(f"Writer {story.pk}-{n}") for n in range(3)])

@@ -8,12 +8,15 @@ Everything starts from Article.objects.published(): drafts, stories in review an
 404 exactly as a story that never existed. A withdrawn story answers 410 Gone with its tombstone.
 """
 
+import hashlib
+import json
 from datetime import datetime, time, timedelta
 from functools import wraps
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -24,7 +27,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import http_date, urlencode
 from django.views.decorators.http import condition
 
-from .. import search
+from .. import pagecache, search
+from ..compiled import CompiledQuery
 from ..models import Article, Author, Redirect, Section, Topic
 from ..pagecache import sections_for
 from ..views import last_change
@@ -104,15 +108,59 @@ def index(request):
 @api_view
 def story(request, pk):
     """A published story by id; a withdrawn one's tombstone (410); anything else 404."""
-    article = Article.objects.published().for_ninjs().filter(pk=pk).first()
-    if article is None:
+    if not published_story(pk, timezone.now()):
         return gone(request, Article.objects.withdrawn().filter(pk=pk).first())
-    return story_response(request, article)
+    return story_response(request, pk)
 
 
-def story_response(request, article):
-    response = json_response(ninjs.story(article, request))
-    response["Last-Modified"] = http_date(ninjs.changed_at(article).timestamp())
+def story_response(request, pk):
+    encoded = encoded_stories(request, [pk]).get(pk)
+    if encoded is None:  # deleted a moment ago
+        raise ApiError(404, "No published story here.")
+    text, changed_at, digest = encoded
+    response = json_text_response(text, etag=digest)
+    response["Last-Modified"] = http_date(changed_at.timestamp())
+    return response
+
+
+# Each story's ninjs, encoded, as this process made it for this site version (pagecache.kept()): encoding a story
+# costs more than reading it (one with ten authors and twenty topics, 1.5 ms), and a listing is twenty of them.
+# Any change to what a story's ninjs shows (the story, its captions, photos, corrections, authors, topics, section)
+# bumps "site", as it does for the page cache (pagecache.scopes_for), and with it the version: nothing kept is
+# used past it. At most this many a process.
+KEPT_STORIES = 2000
+
+
+def encoded_stories(request, ids):
+    """{id: (its ninjs as JSON text, when it last changed, a digest of the text)} of these published stories, made
+    for those this process has not kept under the current site version (with for_ninjs(): four queries, whatever
+    their number)."""
+    # A memo of this version's stories, filled as they are asked for (and dropped with the version).
+    kept = pagecache.kept(request, f"api-stories {ninjs.absolute(request, '/')}", dict)
+    found = {pk: kept[pk] for pk in ids if pk in kept}
+    if missing := [pk for pk in ids if pk not in found]:
+        made = {}
+        for article in Article.objects.for_ninjs().filter(pk__in=missing):
+            text = encode(ninjs.story(article, request))
+            made[article.pk] = (text, ninjs.changed_at(article), hashlib.md5(text.encode()).hexdigest())
+        if len(kept) > KEPT_STORIES:
+            kept.clear()
+        kept.update(made)
+        found |= made
+    return found
+
+
+def encode(data):
+    return json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def json_text_response(text, etag=None):
+    """json_response() of JSON already encoded; `etag` (a digest of what it shows) saves ConditionalGetMiddleware
+    hashing the whole text."""
+    response = HttpResponse(text, content_type="application/json")
+    patch_cache_control(response, no_cache=True)
+    if etag:
+        response["ETag"] = f'"{etag}"'
     return response
 
 
@@ -132,26 +180,26 @@ def lookup(request):
     if not url:
         raise ApiError(400, "Give a story's public URL or path, e.g. ?url=/world/2026/12/03/floods/.", "url")
     try:
-        match = resolve(unquote(urlsplit(url).path))
+        match = resolve("/" + unquote(urlsplit(url).path).lstrip("/"))
     except Resolver404:
         match = None
     if match is None or match.view_name != "articles:detail":
         raise ApiError(404, "No story at this URL.")
     slug = match.kwargs["slug"]
-    stories = Article.objects.published().for_ninjs()
+    stories = Article.objects.published().values_list("pk", flat=True)
     # As the story page: a published story with this slug is the one (its page redirects any other URL to it).
-    article = stories.filter(slug=slug).first()
+    pk = stories.filter(slug=slug).first()
     moved = None
-    if article is None:
+    if pk is None:
         moved = Redirect.objects.filter(old_path=reverse("articles:detail", kwargs=match.kwargs)).first()
-        article = moved and stories.filter(pk=moved.article_id).first()
-    if article is None:
+        pk = moved and stories.filter(pk=moved.article_id).first()
+    if pk is None:
         withdrawn = Article.objects.withdrawn()
         return gone(
             request, withdrawn.filter(slug=slug).first() or (moved and withdrawn.filter(pk=moved.article_id).first())
         )
-    response = story_response(request, article)
-    response["Content-Location"] = reverse("api:story", kwargs={"pk": article.pk})
+    response = story_response(request, pk)
+    response["Content-Location"] = reverse("api:story", kwargs={"pk": pk})
     return response
 
 
@@ -165,29 +213,59 @@ def stories(request):
         raise ApiError(
             400, f"Unknown parameter; the listing takes {', '.join(sorted(LISTING_PARAMETERS))}.", unknown[0]
         )
-    found = filtered(request, Article.objects.published())
     size = page_size(query)
-    if token := one(query, "cursor"):
-        published_at, pk = read_cursor(token)
-        # published_at <= the cursor's as well: the range the listing index is walked from (not an OR to filter).
-        found = found.filter(Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk)).filter(
-            published_at__lte=published_at
-        )
-    # The page's ids from the listing index alone, then those stories with what ninjs shows.
-    ids = list(found.newest_first().values_list("pk", flat=True)[: size + 1])
-    page = sorted(
-        Article.objects.for_ninjs().filter(pk__in=ids[:size]),
-        key=lambda story: (story.published_at, story.pk),
-        reverse=True,
-    )
+    cursor = read_cursor(token) if (token := one(query, "cursor")) else None
+    # After a cursor, the stories published by its story's time (before now: it was listed).
+    at = min(timezone.now(), cursor[0]) if cursor else timezone.now()
+    if set(query) <= {"cursor", "page_size"}:  # the whole listing, as most clients poll it: compiled
+        rows = stories_after(at, *cursor, slice(0, size + 1)) if cursor else newest_stories(at, slice(0, size + 1))
+    else:
+        found = filtered(request, Article.objects.published(at=at))
+        if cursor:
+            found = after(found, *cursor)
+        # The page's ids from the listing index alone, then those stories' ninjs.
+        rows = list(found.newest_first().values_list("pk", "published_at")[: size + 1])
+    page = rows[:size]
+    encoded = encoded_stories(request, [pk for pk, _ in page])
     following = None
-    if len(ids) > size and page:
+    if len(rows) > size:
         params = {name: value for name, value in query.items() if name != "cursor"}
-        params["cursor"] = make_cursor(page[-1])
+        params["cursor"] = make_cursor(*page[-1][::-1])
         following = request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
-    return json_response(
-        {"items": [ninjs.story(article, request) for article in page], "page_size": size, "next": following}
-    )
+    shown = [encoded[pk] for pk, _ in page if pk in encoded]  # but one deleted a moment ago
+    text = f'{{"items": [{", ".join(story[0] for story in shown)}], "page_size": {size}, "next": {encode(following)}}}'
+    # The ETag from the stories' digests, kept with them, rather than from the page (a third of its CPU).
+    etag = hashlib.md5(" ".join([*(story[2] for story in shown), str(size), str(following)]).encode())
+    return json_text_response(text, etag=etag.hexdigest())
+
+
+def after(stories, published_at, pk):
+    """The stories after (older than) the one at (published_at, pk) in the listing's order, among `stories`, which
+    are published at or before `published_at` (Article.objects.published(at=published_at)): the one bound the
+    listing index is walked from. With a second (published() now), SQLite walked from the one it picked, now's."""
+    return stories.filter(Q(published_at__lt=published_at) | Q(published_at=published_at, pk__lt=pk))
+
+
+# Whether a story is published (its id, or nothing), compiled as the listing's pages below.
+published_story = CompiledQuery(
+    lambda pk, now: Article.objects.published(at=now).filter(pk=pk).values_list("pk", flat=True), int, datetime
+)
+# The whole listing's pages, the first and those after a cursor, as (id, published_at), compiled once per process
+# (articles/compiled.py): building the query took longer than the database took to answer it.
+newest_stories = CompiledQuery(
+    lambda now, page: Article.objects.published(at=now).newest_first().values_list("pk", "published_at")[page],
+    datetime,
+    slice,
+)
+stories_after = CompiledQuery(
+    lambda at, published_at, pk, page: (
+        after(Article.objects.published(at=at), published_at, pk).newest_first().values_list("pk", "published_at")[page]
+    ),
+    datetime,
+    datetime,
+    int,
+    slice,
+)
 
 
 def filtered(request, found):
@@ -219,10 +297,10 @@ def filtered(request, found):
         found = found.filter(published_at__lt=until)
     if updated := moment(query, "updated_since"):
         found = found.filter(updated_at__gte=updated)
-    if "q" in query:
+    if words := one(query, "q"):
         # The site's search (articles/search): its newest matches (at most SEARCH_RANKED_MATCHES), with the
         # filters above, listed newest first like the rest of the listing.
-        results = search.Results(found, one(query, "q"))
+        results = search.Results(found, words)
         found = found.filter(pk__in=[pk for pk, _ in results.newest()[: results.limit]])
     return found
 
@@ -242,8 +320,9 @@ def moment(query, name, end_of_day=False):
     if not value:
         return None
     try:
-        when = parse_datetime(value)
-        day = None if when else parse_date(value)
+        # A date first: Python reads one as a date-time too (its midnight).
+        day = parse_date(value)
+        when = None if day else parse_datetime(value)
     except ValueError:
         when = day = None
     if day is not None:
@@ -267,9 +346,9 @@ def page_size(query):
     return int(value)
 
 
-def make_cursor(article):
+def make_cursor(published_at, pk):
     """An opaque, signed token of where a page ended: the last story's (published_at, id)."""
-    return signing.dumps([article.published_at.isoformat(), article.pk], salt=CURSOR_SALT, compress=True)
+    return signing.dumps([published_at.isoformat(), pk], salt=CURSOR_SALT, compress=True)
 
 
 def read_cursor(token):
