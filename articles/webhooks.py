@@ -1,5 +1,5 @@
 """Webhooks: subscribers (models.Subscriber) are POSTed a story's ninjs when it is published, updated, corrected,
-withdrawn or deleted. docs/webhooks.md is the receiver's side.
+withdrawn or deleted. docs/api.md, Webhooks is the receiver's side.
 
 Which events a change fires is decided in one place, `announce()`, by comparing each story as it is now with what
 subscribers were last told of it (models.Announcement: its public state, a digest of its ninjs, its number of
@@ -68,7 +68,7 @@ def check_private_targets(app_configs, **kwargs):
             checks.Warning(
                 "DJANGO_WEBHOOKS_ALLOW_PRIVATE is on: webhooks may be sent to this network's own addresses, "
                 "over plain http://.",
-                hint="Turn it off in production; it is for tests and development (docs/webhooks.md).",
+                hint="Turn it off in production; it is for tests and development (docs/api.md, Webhooks).",
                 id="newsroom.W001",
             )
         ]

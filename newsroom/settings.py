@@ -242,7 +242,7 @@ IMPORT_JOB_HEARTBEAT_SECONDS = env_int("DJANGO_IMPORT_JOB_HEARTBEAT_SECONDS", 5)
 IMPORT_JOB_STALE_SECONDS = env_int("DJANGO_IMPORT_JOB_STALE_SECONDS", 60)
 IMPORT_JOB_LOST_RETRIES = env_int("DJANGO_IMPORT_JOB_LOST_RETRIES", 2)
 
-# Webhooks (articles/webhooks.py, docs/webhooks.md): deliveries go only to https:// URLs on public addresses,
+# Webhooks (articles/webhooks.py, docs/api.md, Webhooks): deliveries go only to https:// URLs on public addresses,
 # checked when an editor saves a subscriber and again on the address each delivery connects to.
 # WEBHOOKS_ALLOW_PRIVATE (for tests and development; never in production) allows loopback and private addresses
 # and http://. A delivery waits WEBHOOKS_TIMEOUT_SECONDS for an answer; a failed one is tried again after
@@ -328,7 +328,7 @@ else:
 # Seconds a public page may be served from the cache; a change invalidates the pages it shows on at once.
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
 
-# The read API (/api/, articles/api/access.py, docs/api-access.md). Anonymous readers may use it unless
+# The read API (/api/, articles/api/access.py, docs/api.md, Keys). Anonymous readers may use it unless
 # API_ANONYMOUS is off; then every request needs a key (Admin → API keys). A key's requests per minute default to
 # API_RATE_LIMIT (each key has its own, counted in the database so every process shares it).
 API_ANONYMOUS = env_bool("DJANGO_API_ANONYMOUS", True)

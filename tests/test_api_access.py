@@ -530,3 +530,34 @@ def test_a_partner_is_answered_promptly_while_an_import_writes(tmp_path, databas
 
     assert statuses == ([200, 200, 200] if database == "sqlite" else [200, 200, 429])
     assert max(took) < 1.5, took
+
+
+# The real API behind the access layer (the tests above use stand-ins for its views).
+
+
+@pytest.mark.urls("newsroom.urls")
+def test_the_real_api_with_anonymous_access_off_needs_a_key_but_not_for_its_description(
+    client, settings, published_article, draft_article
+):
+    settings.API_ANONYMOUS = False
+    api_key, key = APIKey.objects.issue(name="Partner", rate_limit=3)
+    story = f"/api/v1/stories/{published_article.pk}/"
+
+    refused_json(client.get("/api/v1/stories/"), 401)
+    refused_json(client.get(story), 401)
+    for open_path in ["/api/v1/openapi.json", "/api/v1/docs/", "/api/v1/schemas/ninjs-2.2.json"]:
+        assert client.get(open_path).status_code == 200, open_path
+
+    listing = client.get("/api/v1/stories/", headers=bearer(key))
+    assert listing.status_code == 200
+    headlines = json.dumps(listing.json(), ensure_ascii=False)
+    assert published_article.headline in headlines and draft_article.headline not in headlines
+    # A key sees no more than anyone.
+    assert client.get(f"/api/v1/stories/{draft_article.pk}/", headers=bearer(key)).status_code == 404
+    # The third request a minute is the last: the page cache answers it, and it is counted all the same.
+    assert client.get("/api/v1/stories/", headers=bearer(key)).status_code == 200
+    limited = client.get("/api/v1/stories/", headers=bearer(key))
+    assert refused_json(limited, 429)["error"] == "rate_limited" and int(limited["Retry-After"]) >= 1
+
+    APIKey.objects.filter(pk=api_key.pk).revoke()
+    refused_json(client.get(story, headers=bearer(key)), 401)

@@ -13,8 +13,8 @@ from django.test import TestCase
 
 
 def verify(secret, header, body, tolerance=300):
-    """docs/webhooks.md's recipe, as a receiver writes it: the signature is the HMAC-SHA256 of "<t>.<body>" with
-    the subscriber's secret, and `t` is recent (a replayed delivery is refused)."""
+    """The recipe in docs/api.md (Webhooks), as a receiver writes it: the signature is the HMAC-SHA256 of
+    "<t>.<body>" with the subscriber's secret, and `t` is recent (a replayed delivery is refused)."""
     fields = dict(item.split("=", 1) for item in header.split(","))
     timestamp = int(fields["t"])
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

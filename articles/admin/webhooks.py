@@ -20,7 +20,7 @@ class SubscriberForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
         choices=Subscriber.Event.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the receiver is told of (docs/webhooks.md).",
+        help_text="What the receiver is told of (docs/api.md, Webhooks).",
     )
 
     class Meta:
@@ -91,7 +91,7 @@ class SubscriberAdmin(BusyAwareAdmin):
     def secret_shown(self, subscriber):
         return format_html(
             "<code>{}</code><div class='help'>Give it to the receiver: it signs every delivery "
-            "(X-Newsroom-Signature, docs/webhooks.md). “New secret” replaces it.</div>",
+            "(X-Newsroom-Signature, docs/api.md, Webhooks). “New secret” replaces it.</div>",
             subscriber.secret,
         )
 

@@ -38,7 +38,7 @@ log = logging.getLogger("newsroom.api")
 
 PREFIX = "/api/"
 # The OpenAPI description and its browsable page: open to all, key or not, so partners can read how to use one.
-OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+OPEN_PATHS = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/schemas/")
 
 MINUTE = 60_000_000  # the rate clock counts microseconds
 SPARE_SECONDS = 0.2  # on SQLite, the longest a count waits for an import's write lock
