@@ -114,6 +114,14 @@ def test_unknown_addresses_answer_json(client):
     assert error_of(client, "/api/v1/nowhere/", 404)["status"] == 404
 
 
+def test_an_address_without_its_trailing_slash_is_redirected(client, published_article):
+    response = client.get(f"{STORIES}{published_article.pk}?x=1")
+
+    assert response.status_code == 301
+    assert response["Location"] == f"{STORIES}{published_article.pk}/?x=1"
+    assert error_of(client, "/api/v1/nowhere", 404)["status"] == 404
+
+
 # A story by its public URL.
 
 

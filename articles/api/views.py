@@ -19,7 +19,7 @@ from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -383,4 +383,13 @@ def ninjs_schema(request):
 
 @api_view
 def not_found(request, *args, **kwargs):
+    """A JSON 404 for any other address under /api/v1/; one missing its trailing slash is sent to it, as
+    CommonMiddleware does for the site (this catch-all would stop it)."""
+    try:
+        slashed = resolve(f"{request.path_info}/").url_name != "not-found"
+    except Resolver404:
+        slashed = False
+    if slashed and not request.path_info.endswith("/"):
+        query = request.META.get("QUERY_STRING")
+        return redirect(f"{request.path}/{'?' + query if query else ''}", permanent=True)
     raise ApiError(404, "No such endpoint: see the index at " + request.build_absolute_uri(reverse("api:index")))
