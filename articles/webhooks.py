@@ -56,6 +56,10 @@ LOCKED = 100  # stories compared in one transaction
 RELEASE_POLL = 0.5  # seconds between two looks for embargoes that lifted
 LOST_AFTER = timedelta(minutes=10)  # a delivery attempt under way this long has lost its worker
 LOST_POLL = 60  # seconds between two looks for them
+# A story saved this long ago has been announced, unless the worker running its announcement was killed
+# (django-tasks-db does not run a task again): each worker's watcher compares such stories again.
+MISSED_AFTER = timedelta(minutes=2)
+MISSED_LOOK_BACK = timedelta(hours=1)  # how far back a worker's first look goes (a restarted worker's own task)
 # ninjs fields that change on every save, whether or not readers see a difference: not part of the digest.
 VOLATILE = {"versioncreated", "version"}
 USER_AGENT = "Newsroom-Webhooks/1.0"
@@ -283,13 +287,32 @@ def adopt_seeded():
     return bool(ids)
 
 
+def announce_missed(since):
+    """Announce the stories saved after `since` and at least MISSED_AFTER ago whose record is older than the save
+    (or missing): their announcement was lost with the worker running it. Comparing is idempotent, so a story
+    announced meanwhile fires nothing more. Returns how far this look went, the next look's `since`.
+
+    A save shows in the story's updated_at: a change made only to a story's captions, bylines or topics, without
+    saving the story, is not looked for again."""
+    until = timezone.now() - MISSED_AFTER
+    saved = dict(Article.objects.filter(updated_at__gt=since, updated_at__lte=until).values_list("pk", "updated_at"))
+    if saved:
+        records = dict(Announcement.objects.filter(story_id__in=saved).values_list("story_id", "updated_at"))
+        missed = [pk for pk, at in saved.items() if pk not in records or records[pk] < at]
+        if missed:
+            announce(missed)
+    return until
+
+
 def watch_embargoes():
     """A thread in each worker process (started by ArticlesConfig.ready): embargoes that lift are announced
     within RELEASE_POLL seconds, though nothing is saved then; after the first deploy, the stories already public
-    are adopted (adopt_seeded), a batch at a time."""
+    are adopted (adopt_seeded), a batch at a time; every LOST_POLL seconds, deliveries and announcements lost
+    with a killed worker are taken up again."""
 
     def watch():
         seeded, looked_for_lost = True, 0.0
+        missed_since = timezone.now() - MISSED_LOOK_BACK
         while True:
             try:
                 release_due()
@@ -297,6 +320,7 @@ def watch_embargoes():
                 if time.monotonic() - looked_for_lost > LOST_POLL:
                     looked_for_lost = time.monotonic()
                     recover_lost_deliveries()
+                    missed_since = announce_missed(missed_since)
             except DatabaseError:  # not migrated yet, the database restarting, SQLite's lock: next time
                 log.warning("could not look for embargoes that lifted", exc_info=True)
                 connection.close()  # this thread's own

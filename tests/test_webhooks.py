@@ -556,3 +556,30 @@ def test_a_change_is_kept_once_however_many_subscribers_it_goes_to(make_article,
     assert len(requests) == 3 and len({request.delivery for request in requests}) == 3
     assert len({request.body for request in requests}) == 1
     assert Notice.objects.count() == 1 and Delivery.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_change_whose_announcement_was_lost_with_its_worker_is_announced_by_the_next_look(
+    make_article, receiver, subscriber
+):
+    """A worker killed while announcing a change (django-tasks-db does not run the task again): the other
+    workers' watchers compare the stories saved since, and the change fires once, however often they look."""
+    since = timezone.now() - timedelta(hours=1)
+    story = make_article("Lost Announcement", status=Article.Status.DRAFT)
+    settle()
+    # Published three minutes ago by a save whose announcement task died with its worker (no signal ran).
+    saved_at = timezone.now() - timedelta(minutes=3)
+    Article.objects.filter(pk=story.pk).update(
+        status=Article.Status.PUBLISHED, published_at=saved_at, updated_at=saved_at
+    )
+    with committing():
+        mark = webhooks.announce_missed(since)
+    with committing():
+        webhooks.announce_missed(since)  # another worker's look
+        webhooks.announce_missed(mark)
+    assert receiver.events() == ["published"]
+    # A save a moment ago is its own task's to announce: the look leaves it for MISSED_AFTER.
+    Article.objects.filter(pk=story.pk).update(headline="Lost Announcement, Updated", updated_at=timezone.now())
+    with committing():
+        webhooks.announce_missed(since)
+    assert receiver.events() == ["published"]
