@@ -42,7 +42,7 @@ from .production import (
     gunicorn,
     http_get,
     manage,
-    postgres_database,
+    migrated_database,
     production_env,
     redis_prefix,
 )
@@ -211,9 +211,9 @@ def site(request, tmp_path_factory, static_root):
     setup = request.param
     tmp = tmp_path_factory.mktemp(setup.name.replace("+", "-"))
     ports = [free_port() for _ in range(setup.servers)]
-    with postgres_database() as postgres_url, redis_prefix() as prefix:
+    with migrated_database(setup.database, tmp) as database_url, redis_prefix() as prefix:
         env = production_env(
-            DATABASE_URL=postgres_url if setup.database == "postgres" else f"sqlite:///{tmp / 'db.sqlite3'}",
+            DATABASE_URL=database_url,
             DJANGO_CACHE_PREFIX=prefix,
             DJANGO_PAGE_CACHE_SECONDS="300",
             DJANGO_PROXY_COUNT="1",
@@ -226,7 +226,6 @@ def site(request, tmp_path_factory, static_root):
         )
         if not setup.redis:
             del env["REDIS_URL"]  # the default set-up: each process caches in its own memory
-        run("migrate", "--noinput", env=env)
         ids = json.loads(run("shell", "-c", SEED, env=env).stdout.strip().splitlines()[-1])
         with contextlib.ExitStack() as servers:
             for port in ports:
