@@ -45,6 +45,7 @@ from .production import (
     migrated_database,
     production_env,
     redis_prefix,
+    static_root,
 )
 
 pytestmark = pytest.mark.production
@@ -199,15 +200,8 @@ class Site:
         return self.ids["urls"][key]
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    manage("collectstatic", "--noinput", env=production_env(DJANGO_STATIC_ROOT=str(root)))
-    return root
-
-
 @pytest.fixture(scope="module", params=SETUPS, ids=[setup.name for setup in SETUPS])
-def site(request, tmp_path_factory, static_root):
+def site(request, tmp_path_factory):
     setup = request.param
     tmp = tmp_path_factory.mktemp(setup.name.replace("+", "-"))
     ports = [free_port() for _ in range(setup.servers)]
@@ -217,7 +211,7 @@ def site(request, tmp_path_factory, static_root):
             DJANGO_CACHE_PREFIX=prefix,
             DJANGO_PAGE_CACHE_SECONDS="300",
             DJANGO_PROXY_COUNT="1",
-            DJANGO_STATIC_ROOT=str(static_root),
+            DJANGO_STATIC_ROOT=str(static_root()),  # collected once per test run
             DJANGO_MEDIA_ROOT=str(tmp / "media"),
             DJANGO_IMPORT_ROOT=str(tmp / "imports"),
             MATRIX_SEED=json.dumps(

@@ -8,7 +8,17 @@ of them, without stopping the shared server. Django checks a kept connection bef
 import psycopg
 import pytest
 
-from .production import Browser, free_port, gunicorn, http_get, manage, migrated_database, production_env, redis_prefix
+from .production import (
+    Browser,
+    free_port,
+    gunicorn,
+    http_get,
+    manage,
+    migrated_database,
+    production_env,
+    redis_prefix,
+    static_root,
+)
 
 pytestmark = pytest.mark.production
 
@@ -36,10 +46,9 @@ def server(tmp_path_factory):
             DJANGO_PROXY_COUNT="1",
             DJANGO_CONN_MAX_AGE="600",
             DJANGO_PAGE_CACHE_SECONDS="0",  # every page reads the database
-            DJANGO_STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+            DJANGO_STATIC_ROOT=str(static_root()),  # collected once per test run
             DJANGO_SUPERUSER_PASSWORD=PASSWORD,
         )
-        manage("collectstatic", "--noinput", env=env)
         manage("loaddata", "fixtures/sample.json", env=env)
         manage("createsuperuser", "--noinput", "--username", "desk", "--email", "desk@example.com", env=env)
         port = free_port()
