@@ -158,13 +158,12 @@ def _drop_postgres_database(name):
 def migrated_database(database, folder):
     """A new database ("sqlite": db.sqlite3 in `folder`; "postgres": this machine's), migrated: a copy of
     migrated_template(database). Yields its DATABASE_URL; a PostgreSQL one is dropped afterwards."""
-    require_marker("production", "a database of its own")
-    template = migrated_template(database)
     if database == "postgres":
-        with postgres_database(template=template) as url:
+        require_marker("production", "this machine's PostgreSQL")
+        with postgres_database(template=migrated_template(database)) as url:
             yield url
         return
-    path = folder / "db.sqlite3"
+    path, template = folder / "db.sqlite3", migrated_template(database)
     with contextlib.closing(sqlite3.connect(template)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
         source.backup(copy)  # through SQLite, page by page: whatever its journal holds
     yield f"sqlite:///{path}"
