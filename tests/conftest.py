@@ -257,6 +257,7 @@ def chromium():
     production.require_marker("browser", "Chromium")
     playwright = sync_playwright().start()
     loop = asyncio.get_running_loop()
+    asyncio._set_running_loop(None)  # until `browser` marks it for its test, after the test's other fixtures
     launched = SimpleNamespace(playwright=playwright, loop=loop, browser=None)
     try:
         yield launched
@@ -277,7 +278,7 @@ def browser(chromium, monkeypatch):
 
     production.require_marker("browser", "Chromium")
     # Playwright's event loop runs in this thread during the test; the ORM calls in tests are still
-    # synchronous, but Django gives code inside a running loop its own connections: close them afterwards.
+    # synchronous, but Django gives code inside a running loop its own connections: close them while it runs.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     asyncio._set_running_loop(chromium.loop)
     try:
@@ -289,8 +290,8 @@ def browser(chromium, monkeypatch):
         for context in chromium.browser.contexts:
             context.close()
     finally:
-        asyncio._set_running_loop(None)
         connections.close_all()
+        asyncio._set_running_loop(None)
 
 
 @pytest.fixture
