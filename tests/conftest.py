@@ -1,6 +1,7 @@
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -241,21 +242,56 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    """Debian's Chromium, driven by Playwright's sync API: one per test, so that no event loop outlives it."""
-    from django.db import connections
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, driven by Playwright's sync API, launched once for the test run (a launch costs
+    seconds); the `browser` fixture gives each test it with none of another test's contexts.
+
+    Playwright's sync API runs an event loop in this thread and marks it as running between its calls. Between
+    browser tests it is unmarked, so that the tests that run then (pytest-django orders tests by their kind,
+    not by their file) run as they do without a browser; `browser` marks it again for its test."""
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
     production.require_marker("browser", "Chromium")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still synchronous,
-    # but Django gives code inside a running loop its own connections: close them with the loop.
+    playwright = sync_playwright().start()
+    loop = asyncio.get_running_loop()
+    asyncio._set_running_loop(None)  # until `browser` marks it for its test, after the test's other fixtures
+    launched = SimpleNamespace(playwright=playwright, loop=loop, browser=None)
+    try:
+        yield launched
+    finally:
+        asyncio._set_running_loop(loop)
+        if launched.browser is not None and launched.browser.is_connected():
+            launched.browser.close()
+        playwright.stop()
+
+
+@pytest.fixture
+def browser(chromium, monkeypatch):
+    """The test run's Chromium, with no pages or contexts open: a test's pages, cookies, storage and routes are
+    in contexts of its own (browser.new_page() makes one for its page), all closed when it ends."""
+    import asyncio
+
+    from django.db import connections
+
+    production.require_marker("browser", "Chromium")
+    # Playwright's event loop runs in this thread during the test; the ORM calls in tests are still
+    # synchronous, but Django gives code inside a running loop its own connections: close them while it runs.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    asyncio._set_running_loop(chromium.loop)
+    try:
+        if chromium.browser is None or not chromium.browser.is_connected():  # first test, or Chromium crashed
+            chromium.browser = chromium.playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+        yield chromium.browser
+        for context in chromium.browser.contexts:
+            context.close()
+    finally:
         connections.close_all()
+        asyncio._set_running_loop(None)
 
 
 @pytest.fixture

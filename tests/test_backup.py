@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from .production import BASE_DIR, manage, postgres_database, production_env
+from .production import BASE_DIR, manage, migrated_database, production_env
 
 pytestmark = pytest.mark.production
 
@@ -34,7 +34,7 @@ def snapshot(env, media):
 
 
 def site_with_content(env, media):
-    manage("migrate", "--noinput", env=env)
+    """On a migrated database (production.migrated_database): the sample stories, and media files."""
     manage("loaddata", "fixtures/sample.json", env=env)
     (media / "photos" / "2025" / "12").mkdir(parents=True)
     (media / "photos" / "2025" / "12" / "flood.jpg").write_bytes(PHOTO)
@@ -49,7 +49,7 @@ def development_env(**values):
 
 def test_postgresql_backup_restores_over_later_changes_and_after_dropping_the_database(tmp_path):
     media = tmp_path / "media"
-    with postgres_database() as database_url:
+    with migrated_database("postgres", tmp_path) as database_url:
         env = development_env(DATABASE_URL=database_url, DJANGO_MEDIA_ROOT=str(media))
         site_with_content(env, media)
         before = snapshot(env, media)
@@ -82,19 +82,20 @@ def psql(database_url, sql):
 
 def test_sqlite_backup_survives_losing_the_database_file(tmp_path):
     media = tmp_path / "media"
-    database = tmp_path / "site.sqlite3"
-    env = development_env(DATABASE_URL=f"sqlite:///{database}", DJANGO_MEDIA_ROOT=str(media))
-    site_with_content(env, media)
-    before = snapshot(env, media)
-    backup = run("backup", str(tmp_path / "backups"), env=env).stdout.strip()
+    with migrated_database("sqlite", tmp_path) as database_url:
+        database = tmp_path / "db.sqlite3"
+        env = development_env(DATABASE_URL=database_url, DJANGO_MEDIA_ROOT=str(media))
+        site_with_content(env, media)
+        before = snapshot(env, media)
+        backup = run("backup", str(tmp_path / "backups"), env=env).stdout.strip()
 
-    pages_cached_at = every_page_version(env)
-    database.unlink()
-    shutil.rmtree(media)
-    run("restore", "--yes", backup, env=env)
+        pages_cached_at = every_page_version(env)
+        database.unlink()
+        shutil.rmtree(media)
+        run("restore", "--yes", backup, env=env)
 
-    assert snapshot(env, media) == before
-    assert every_page_version(env) > pages_cached_at  # pages cached before the restore are not served
+        assert snapshot(env, media) == before
+        assert every_page_version(env) > pages_cached_at  # pages cached before the restore are not served
 
 
 def every_page_version(env):

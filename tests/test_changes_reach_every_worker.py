@@ -42,9 +42,10 @@ from .production import (
     gunicorn,
     http_get,
     manage,
-    postgres_database,
+    migrated_database,
     production_env,
     redis_prefix,
+    static_root,
 )
 
 pytestmark = pytest.mark.production
@@ -199,25 +200,18 @@ class Site:
         return self.ids["urls"][key]
 
 
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    manage("collectstatic", "--noinput", env=production_env(DJANGO_STATIC_ROOT=str(root)))
-    return root
-
-
 @pytest.fixture(scope="module", params=SETUPS, ids=[setup.name for setup in SETUPS])
-def site(request, tmp_path_factory, static_root):
+def site(request, tmp_path_factory):
     setup = request.param
     tmp = tmp_path_factory.mktemp(setup.name.replace("+", "-"))
     ports = [free_port() for _ in range(setup.servers)]
-    with postgres_database() as postgres_url, redis_prefix() as prefix:
+    with migrated_database(setup.database, tmp) as database_url, redis_prefix() as prefix:
         env = production_env(
-            DATABASE_URL=postgres_url if setup.database == "postgres" else f"sqlite:///{tmp / 'db.sqlite3'}",
+            DATABASE_URL=database_url,
             DJANGO_CACHE_PREFIX=prefix,
             DJANGO_PAGE_CACHE_SECONDS="300",
             DJANGO_PROXY_COUNT="1",
-            DJANGO_STATIC_ROOT=str(static_root),
+            DJANGO_STATIC_ROOT=str(static_root()),  # collected once per test run
             DJANGO_MEDIA_ROOT=str(tmp / "media"),
             DJANGO_IMPORT_ROOT=str(tmp / "imports"),
             MATRIX_SEED=json.dumps(
@@ -226,7 +220,6 @@ def site(request, tmp_path_factory, static_root):
         )
         if not setup.redis:
             del env["REDIS_URL"]  # the default set-up: each process caches in its own memory
-        run("migrate", "--noinput", env=env)
         ids = json.loads(run("shell", "-c", SEED, env=env).stdout.strip().splitlines()[-1])
         with contextlib.ExitStack() as servers:
             for port in ports:

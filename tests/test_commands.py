@@ -17,6 +17,7 @@ from django.db import connection
 from articles.models import Article
 
 from .conftest import DATA, SAMPLE
+from .production import migrated_database
 
 ROOT = Path(__file__).parent.parent
 
@@ -58,9 +59,9 @@ def test_setup_demo_loads_sample_once_and_prints_working_credentials():
 def test_import_killed_half_way_leaves_database_as_it_was(tmp_path):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="newsroom.settings")
     if connection.vendor == "sqlite":
-        # The test database lives in memory; the child process gets a file database of its own.
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        # The test database lives in memory; the child process gets a file database of its own, migrated.
+        with migrated_database("sqlite", tmp_path) as url:  # a copy of the test run's: nothing to remove after
+            env["DATABASE_URL"] = url
     else:
         settings = connection.settings_dict
         env["DATABASE_URL"] = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"

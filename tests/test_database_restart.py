@@ -8,7 +8,17 @@ of them, without stopping the shared server. Django checks a kept connection bef
 import psycopg
 import pytest
 
-from .production import Browser, free_port, gunicorn, http_get, manage, postgres_database, production_env, redis_prefix
+from .production import (
+    Browser,
+    free_port,
+    gunicorn,
+    http_get,
+    manage,
+    migrated_database,
+    production_env,
+    redis_prefix,
+    static_root,
+)
 
 pytestmark = pytest.mark.production
 
@@ -29,18 +39,16 @@ def terminate_connections(database_url):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with postgres_database() as database_url, redis_prefix() as prefix:
+    with migrated_database("postgres", tmp_path_factory.mktemp("site")) as database_url, redis_prefix() as prefix:
         env = production_env(
             DATABASE_URL=database_url,
             DJANGO_CACHE_PREFIX=prefix,
             DJANGO_PROXY_COUNT="1",
             DJANGO_CONN_MAX_AGE="600",
             DJANGO_PAGE_CACHE_SECONDS="0",  # every page reads the database
-            DJANGO_STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+            DJANGO_STATIC_ROOT=str(static_root()),  # collected once per test run
             DJANGO_SUPERUSER_PASSWORD=PASSWORD,
         )
-        manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
         manage("loaddata", "fixtures/sample.json", env=env)
         manage("createsuperuser", "--noinput", "--username", "desk", "--email", "desk@example.com", env=env)
         port = free_port()

@@ -21,7 +21,7 @@ from articles.models import Article, ImportedDump
 
 from .conftest import SAMPLE
 from .jobs import post
-from .production import BASE_DIR, manage, postgres_database, production_env
+from .production import BASE_DIR, manage, migrated_database, production_env
 
 SAMPLE_STORIES = 4
 
@@ -265,10 +265,9 @@ def test_two_imports_of_the_same_dump_at_once_both_succeed_and_one_finds_it_unch
     dump = tmp_path / "wire.txt"
     with open(dump, "w", encoding="utf-8", newline="") as out:
         corpus.write(out, 2000)
-    with postgres_database() as database_url:
+    with migrated_database("postgres", tmp_path) as database_url:
         env = production_env(DATABASE_URL=database_url)
         del env["REDIS_URL"]
-        manage("migrate", "--noinput", env=env)
         command = [sys.executable, "manage.py", "import_dump", str(dump)]
         runs = [
             subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

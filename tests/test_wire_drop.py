@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from articles.models import WireDrop
-from tests.production import DATABASES, manage, require_marker, shell, site_env, started
+from tests.production import DATABASES, manage, query, require_marker, site_env, started
 
 SETTLE = 2.0  # seconds; the setting's default is 10
 
@@ -39,24 +39,17 @@ def database(request, tmp_path_factory):
 
 
 def stories(env, prefix):
-    """{headline: status} of the stories whose headline starts with `prefix`."""
-    return dict(
-        shell(
-            "import json; from articles.models import Article; print(json.dumps(list(Article.objects"
-            f".filter(headline__startswith={prefix!r}).values_list('headline', 'status'))))",
-            env,
-        )
-    )
+    """{headline: status} of the stories whose headline starts with `prefix` (as the ORM's startswith asks it)."""
+    return dict(query(env, "SELECT headline, status FROM articles_article WHERE headline LIKE %s", f"{prefix}%"))
+
+
+DROP_FIELDS = ["name", "state", "stories_created", "stories_unchanged", "reason", "location", "watcher"]
 
 
 def drops(env, *names):
     """The WireDrop rows of these files, oldest first, as dicts."""
-    return shell(
-        "import json; from articles.models import WireDrop; print(json.dumps(list(WireDrop.objects"
-        f".filter(name__in={list(names)!r}).order_by('pk').values("
-        "'name', 'state', 'stories_created', 'stories_unchanged', 'reason', 'location', 'watcher'))))",
-        env,
-    )
+    sql = f"SELECT {', '.join(DROP_FIELDS)} FROM articles_wiredrop WHERE name IN ({', '.join(['%s'] * len(names))})"
+    return [dict(zip(DROP_FIELDS, row, strict=True)) for row in query(env, f"{sql} ORDER BY id", *names)]
 
 
 @contextlib.contextmanager
