@@ -14,6 +14,7 @@ from newsroom.admin import BusyAwareAdmin
 
 from .. import webhooks
 from ..models import Delivery, Subscriber
+from .wire import RecordAdmin
 
 
 class SubscriberForm(forms.ModelForm):
@@ -119,7 +120,7 @@ class SubscriberAdmin(BusyAwareAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RecordAdmin):
     list_display = ["created_at", "subscriber", "event", "story", "status", "response_code", "attempts", "tried_at"]
     list_filter = ["status", ("notice__event", admin.ChoicesFieldListFilter), "subscriber"]
     list_select_related = ["subscriber", "notice"]
@@ -145,15 +146,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         # The list reads no payloads (a story's ninjs each); a delivery's own page shows it.
         return queryset if request.resolver_match.url_name.endswith("_change") else queryset.defer("notice__payload")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Event", ordering="notice__event")
     def event(self, delivery):

@@ -9,8 +9,21 @@ from django.template.defaultfilters import truncatechars
 from ..models import WireDrop
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """The admin of a record the system writes and editors only read (a wire drop, a webhook delivery)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WireDrop)
-class WireDropAdmin(admin.ModelAdmin):
+class WireDropAdmin(RecordAdmin):
     list_display = [
         "name",
         "state",
@@ -38,12 +51,3 @@ class WireDropAdmin(admin.ModelAdmin):
     @admin.display(description="Why it failed", ordering="reason")
     def why(self, drop):
         return truncatechars(drop.reason, 120)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
