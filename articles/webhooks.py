@@ -158,7 +158,7 @@ def announce_locked(ids):
         Announcement.objects.bulk_create([Announcement(story_id=pk) for pk in seen], ignore_conflicts=True)
         records = Announcement.objects.select_for_update().filter(story_id__in=ids).order_by("story_id")
         records = {record.story_id: record for record in records}
-        stories = {article.pk: article for article in for_announcing(Article.objects.filter(pk__in=records))}
+        stories = {article.pk: article for article in Article.objects.filter(pk__in=records).for_ninjs()}
         subscribers = list(Subscriber.objects.filter(active=True))
         changed = []
         for pk, record in records.items():
@@ -253,11 +253,6 @@ def event_for(before, state, digest, corrections):
     if state == State.DELETED:
         return Event.DELETED if before.state in (State.PUBLIC, State.WITHDRAWN) else None
     return Event.WITHDRAWN if before.state == State.PUBLIC else None
-
-
-def for_announcing(articles):
-    """Stories with what their ninjs (and so the comparison) reads, in a few queries for a whole batch."""
-    return articles.for_ninjs()
 
 
 def digest_of(ninjs):
